@@ -1,0 +1,104 @@
+"""How text becomes index terms: one definition, used to index, to query and to highlight.
+
+The Whoosh analyzer (`text_analyzer`) is the reference. `index_terms` is a fast equivalent for
+indexing, which does in one loop with a stem cache what the analyzer's chain of tokenizer and
+filters does token by token; a test checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from whoosh.analysis import Filter, RegexTokenizer, StemFilter
+from whoosh.analysis.filters import STOP_WORDS as WHOOSH_STOP_WORDS
+from whoosh.lang.porter2 import stem as porter2_stem
+
+# Bump when anything below changes what terms a text produces: an index built with another
+# version must be rebuilt, and `search index --update` does that by itself.
+ANALYZER_VERSION = 1
+
+# Words: runs of letters and digits, with apostrophes inside ("Biden’s", "don't").
+TOKEN_PATTERN = r"\w+(?:['’]\w+)*"
+TOKEN_RE = re.compile(TOKEN_PATTERN)
+MIN_TOKEN_CHARS = 2
+MAX_TOKEN_CHARS = 80  # longer "words" are junk (encoded data) and bloat the term dictionary
+
+STOP_WORDS = frozenset(WHOOSH_STOP_WORDS)
+
+_stem_cache: dict[str, str] = {}
+
+
+def stem(word: str) -> str:
+    """The porter2 (Snowball English) stem of a lowercase word, cached.
+
+    Porter2 keeps "running" -> "run", where Whoosh's default StemmingAnalyzer (the original
+    Porter) gives "runn"; and it removes possessive 's.
+    """
+    stemmed = _stem_cache.get(word)
+    if stemmed is None:
+        stemmed = _stem_cache[word] = porter2_stem(word)
+    return stemmed
+
+
+def normalize(token: str) -> str:
+    """Lowercase, with typographic apostrophes made plain."""
+    token = token.lower()
+    return token.replace("’", "'") if "’" in token else token
+
+
+def is_stop(word: str) -> bool:
+    return word in STOP_WORDS or not MIN_TOKEN_CHARS <= len(word) <= MAX_TOKEN_CHARS
+
+
+class NormalizeStopFilter(Filter):
+    """Lowercase, plain apostrophes, and stop words dropped (positions keep their gaps)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            text = normalize(t.text)
+            t.text = text
+            if is_stop(text):
+                if t.removestops:
+                    continue
+                t.stopped = True
+            else:
+                t.stopped = False
+            yield t
+
+
+def text_analyzer():
+    """The Whoosh analyzer for title and body text."""
+    return RegexTokenizer(TOKEN_PATTERN) | NormalizeStopFilter() | StemFilter(stem, cachesize=0)
+
+
+@dataclass
+class IndexTerms:
+    """One text's terms, ready for a Whoosh posting list, and its words for spelling."""
+
+    positions: dict[str, list[int]]  # stem -> token positions
+    words: set[str]  # the unstemmed words, for "did you mean"
+    length: int  # number of indexed tokens
+
+
+def index_terms(text: str) -> IndexTerms:
+    """What `text_analyzer()` produces for `text` in index mode, computed in one loop."""
+    positions: dict[str, list[int]] = {}
+    words: dict[str, str] = {}  # normalized word -> stem; its keys are the spelling words
+    length = 0
+    for pos, token in enumerate(TOKEN_RE.findall(text)):
+        word = token.lower()
+        if "’" in word:
+            word = word.replace("’", "'")
+        stemmed = words.get(word)
+        if stemmed is None:
+            if is_stop(word):
+                continue
+            stemmed = words[word] = stem(word)
+        length += 1
+        posting = positions.get(stemmed)
+        if posting is None:
+            positions[stemmed] = [pos]
+        else:
+            posting.append(pos)
+    return IndexTerms(positions, set(words), length)

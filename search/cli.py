@@ -1,0 +1,275 @@
+"""The `search` command: a thin layer over the library.
+
+Results go to stdout; progress and messages to stderr. Errors the user can act on are one line
+and exit 1; a query or an option that cannot be read exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from . import __version__, settings
+from .errors import QueryError, SearchError
+
+EXAMPLES = """
+\b
+Examples:
+  search index                          # index seeds/ into index/
+  search query "DPRK Russia"
+  search index --archive ../shared/archive --index /tmp/wh-index
+  search query --index /tmp/wh-index "NATO Indo-Pacific partners" --since 2024-01-01
+  search serve                          # the search page on http://127.0.0.1:8000
+"""
+
+
+class _Group(click.Group):
+    """Turns the library's errors into one-line messages and exit codes."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except QueryError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+        except SearchError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted; the previous index is unchanged.", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
+@click.version_option(__version__, prog_name="search")
+def cli():
+    """Full-text search over the White House briefing-room archive.
+
+    Build an index from a folder of Markdown documents with `search index`, then search it
+    with `search query`, `search batch` or the web page of `search serve`.
+    """
+
+
+_archive_option = click.option(
+    "--archive", metavar="DIR", envvar=settings.ARCHIVE_ENV, show_envvar=True,
+    help="Folder of documents [default: seeds/]",
+)
+_index_option = click.option(
+    "--index", "index_dir", metavar="DIR", envvar=settings.INDEX_ENV, show_envvar=True,
+    help="Index folder [default: index/]",
+)
+_json_option = click.option("--json", "json_", is_flag=True, help="Print JSON instead of text.")
+
+
+@cli.command("index")
+@_archive_option
+@_index_option
+@click.option("--update", is_flag=True, help="Only add new, re-index changed and remove deleted files.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@_json_option
+def index_command(archive, index_dir, update, quiet, json_):
+    """Rebuild the index from the archive (or update it with --update).
+
+    The new index replaces the old one only when it is complete, so an interrupted run
+    leaves the previous index searchable.
+    """
+    from .indexing import build_index, update_index
+    from .serialize import to_dict
+
+    with _progress(quiet) as progress:
+        build = update_index if update else build_index
+        report = build(settings.archive_path(archive), settings.index_path(index_dir), progress=progress)
+    if json_:
+        click.echo(json.dumps(to_dict(report), ensure_ascii=False, indent=2))
+    else:
+        _print_report(report)
+
+
+@cli.command("query")
+@click.argument("text")
+@_index_option
+@click.option("--limit", "-n", default=settings.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, settings.MAX_LIMIT), help="Results per page.")
+@click.option("--page", default=1, show_default=True, type=click.IntRange(1), help="Page of results.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only documents with this tag (repeat for any of several).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated on or after this day.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated on or before this day.")
+@click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@_json_option
+def query_command(text, index_dir, limit, page, tags, since, until, sort, json_):
+    """Search the index.
+
+    \b
+    Words are matched in any form ("running" finds "run"); documents with all the words
+    come first. Syntax: "exact phrase", AND, OR, NOT, -word, +word, (groups),
+    title:word, body:word, tags:blog, word*, word~ (fuzzy), date:2024, date:2024-07,
+    date:[2024-07-01 to 2024-07-31].
+    """
+    from .searching import open_index
+
+    with open_index(settings.index_path(index_dir)) as ix:
+        results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit)
+    if json_:
+        from .serialize import to_dict
+
+        click.echo(json.dumps(to_dict(results), ensure_ascii=False, indent=2))
+    else:
+        _print_results(results)
+
+
+@cli.command("show")
+@click.argument("path")
+@_index_option
+@_json_option
+def show_command(path, index_dir, json_):
+    """Print one document, by its path in the archive, as it was indexed."""
+    from .searching import open_index
+
+    with open_index(settings.index_path(index_dir)) as ix:
+        document = ix.document(path)
+    if json_:
+        from .serialize import to_dict
+
+        click.echo(json.dumps(to_dict(document), ensure_ascii=False, indent=2))
+        return
+    click.echo(click.style(document.title, bold=True))
+    click.echo(" · ".join(filter(None, [document.date or "undated", ", ".join(document.tags)])))
+    if document.source_url:
+        click.echo(document.source_url)
+    click.echo(f"path: {document.path}\n")
+    click.echo(document.body)
+
+
+@cli.command("batch")
+@click.argument("queries", type=click.File("r", encoding="utf-8"))
+@_index_option
+@click.option("--limit", "-n", default=settings.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, settings.MAX_LIMIT), help="Results per query.")
+@click.option("--format", "format_", type=click.Choice(["jsonl", "csv", "trec"]), default="jsonl", show_default=True)
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Write here instead of stdout.")
+def batch_command(queries, index_dir, limit, format_, output):
+    """Run many queries, one per line (`id<TAB>query`, or plain text numbered from 1).
+
+    Writes one row per hit: JSON lines and CSV with the fields of `search query --json`,
+    or a TREC run (qid Q0 docid rank score tag). Blank lines and lines starting with #
+    are skipped. Use - to read the queries from stdin.
+    """
+    from .batch import read_queries, run_batch
+
+    report = run_batch(
+        settings.index_path(index_dir), read_queries(queries), output, limit=limit, format=format_,
+        on_error=lambda qid, exc: click.echo(f"query {qid}: {exc}", err=True),
+    )
+    click.echo(f"{report.queries} queries, {report.rows} rows, {report.failed} failed, {report.seconds:.2f} s", err=True)
+
+
+@cli.command("serve")
+@_index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 for every interface.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve_command(index_dir, host, port, threads):
+    """Serve the search page (with waitress) until Ctrl-C."""
+    from web import serve
+
+    serve(settings.index_path(index_dir), host=host, port=port, threads=threads)
+
+
+# --- Rendering -------------------------------------------------------------------------------
+
+
+class _progress:
+    """A Click progress bar on stderr, shown only on a terminal and without --quiet."""
+
+    def __init__(self, quiet: bool):
+        self.enabled = not quiet and sys.stderr.isatty()
+        self.bar = None
+
+    def __enter__(self):
+        return self.update if self.enabled else None
+
+    def update(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label="Indexing", file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+        self.bar.update(done - self.bar.pos)
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
+
+
+def _print_report(report) -> None:
+    if report.mode == "up to date":
+        click.echo(f"The index at {report.index} is up to date ({_count(report.documents, 'document')}).")
+    elif report.mode == "update":
+        click.echo(
+            f"Updated {report.index}: {report.added:,} added, {report.updated:,} changed, "
+            f"{report.removed:,} removed; {_count(report.documents, 'document')} in {report.seconds:.1f} s."
+        )
+    else:
+        click.echo(
+            f"Indexed {_count(report.documents, 'document')} from {report.archive} "
+            f"into {report.index} in {report.seconds:.1f} s."
+        )
+    if report.note:
+        click.echo(f"Note: {report.note}.")
+    if report.skipped:
+        click.echo(f"Skipped {_count(len(report.skipped), 'file')}:")
+        for problem in report.skipped:
+            click.echo(f"  {_printable(problem.path)}: {problem.reason}")
+    if report.warnings:
+        shown = report.warnings if len(report.warnings) <= 20 else report.warnings[:10]
+        click.echo(f"{_count(len(report.warnings), 'warning')}:")
+        for problem in shown:
+            click.echo(f"  {_printable(problem.path)}: {problem.reason}")
+        if len(shown) < len(report.warnings):
+            click.echo(f"  ... and {len(report.warnings) - len(shown):,} more (--json lists them all)")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+
+
+def _print_results(results) -> None:
+    if results.corrected:
+        click.echo(f'No results for "{results.query}". Showing results for "{results.suggestion}".')
+    elif results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}?")
+    if not results.total:
+        click.echo(f'No results for "{results.query}".')
+        return
+    first = results.results[0].rank if results.results else 0
+    last = results.results[-1].rank if results.results else 0
+    shown = f"{first}-{last} of " if results.results else "none of "
+    click.echo(f"{shown}{results.total:,} results ({results.seconds:.2f} s)")
+    for hit in results.results:
+        click.echo()
+        click.echo(f"{hit.rank:>3}. " + click.style(hit.title, bold=True))
+        click.echo("     " + " · ".join(filter(None, [hit.date or "undated", ", ".join(hit.tags)])))
+        if hit.source_url:
+            click.echo("     " + hit.source_url)
+        click.echo("     " + _marked(hit.snippet.text, hit.snippet.matches))
+        click.echo("     " + click.style(f"path: {hit.path}", dim=True))
+    if results.page < results.pages:
+        click.echo(f"\nMore: --page {results.page + 1}")
+
+
+def _marked(text: str, matches: list[list[int]]) -> str:
+    """The snippet with its matched words in bold colour (click.echo drops the codes when piped)."""
+    out, last = [], 0
+    for start, end in matches:
+        out.append(text[last:start])
+        out.append(click.style(text[start:end], fg="yellow", bold=True))
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _printable(path: str) -> str:
+    """A path on one line, whatever characters its name holds."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+
+
+def main() -> None:
+    cli(prog_name="search")

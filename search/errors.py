@@ -1,0 +1,66 @@
+"""Errors the library raises; the CLI and the web app turn them into one-line messages.
+
+Every message is written for the person at the keyboard and, where there is one, names the
+next step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SearchError(Exception):
+    """Base class: anything the user can act on."""
+
+
+class ArchiveNotFound(SearchError):
+    def __init__(self, path: Path):
+        super().__init__(f"no archive at {path}: the folder does not exist")
+        self.path = path
+
+
+class IndexNotFound(SearchError):
+    def __init__(self, path: Path):
+        super().__init__(f"no index at {path}; run 'search index' first")
+        self.path = path
+
+
+class IndexIncompatible(SearchError):
+    def __init__(self, path: Path, found: object, expected: object):
+        super().__init__(
+            f"the index at {path} was built by an incompatible version "
+            f"(format {found}, this version reads {expected}); run 'search index' to rebuild"
+        )
+        self.path = path
+
+
+class IndexDamaged(SearchError):
+    def __init__(self, path: Path, reason: str):
+        super().__init__(f"the index at {path} is damaged ({reason}); run 'search index' to rebuild")
+        self.path = path
+
+
+class IndexBusy(SearchError):
+    def __init__(self, path: Path, pid: int | None):
+        who = f" (pid {pid})" if pid else ""
+        super().__init__(f"another indexing run is in progress{who} on {path}; wait for it to finish")
+        self.path = path
+        self.pid = pid
+
+
+class IndexWriteError(SearchError):
+    def __init__(self, path: Path, reason: str):
+        super().__init__(
+            f"could not write the index at {path}: {reason}; the previous index is unchanged"
+        )
+        self.path = path
+
+
+class QueryError(SearchError):
+    """A query or a search option the engine cannot read."""
+
+
+class DocumentNotFound(SearchError):
+    def __init__(self, path: str):
+        super().__init__(f"no document {path!r} in the index")
+        self.path = path

@@ -1,0 +1,379 @@
+"""How the text typed in a search box becomes a Whoosh query.
+
+Whoosh's own query parser reads the syntax (phrases, AND/OR/NOT, -word, +word, parentheses,
+field:, word*, word~, ranges); this module configures it and then rewrites the parsed tree:
+
+- Plain words are joined by OR, so a natural-language query never comes back empty because
+  one word is absent; documents that match every word get a bonus, so they rank first.
+- `?`, `:` after a word that is not a field, and a `-` inside a word (COVID-19) are ordinary
+  text, so natural-language questions read as words.
+- Phrases allow for the stop words the index leaves out ("Department of State").
+- `date:` takes a year, a month or a day, and ranges of them, matched exactly.
+- Prefixes and wildcards expand through the archive's own word list, so `immigra*` finds
+  "immigrants" even though the index holds the stem "immigr"; an expansion that would be
+  too large is refused with a message.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from whoosh import qparser, query
+from whoosh.matching import WrappingMatcher
+from whoosh.qparser import syntax
+from whoosh.query.wrappers import WrappingQuery
+
+from .analysis import TOKEN_RE, is_stop, normalize, stem
+from .errors import QueryError
+from .settings import MAX_QUERY_CHARS
+
+DEFAULT_FIELDS = ("title", "body", "tags")
+FIELD_BOOSTS = {"title": 1.0, "body": 1.0, "tags": 1.0}  # the title's boost is in the schema
+ALL_WORDS_BONUS = 1.0  # added share of the score for a document that matches every word
+MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
+MAX_FUZZY_DISTANCE = 2
+MAX_FUZZY_WORD = 30
+SEARCH_FIELDS = ("title", "body", "tags", "date")
+
+
+class NaturalOr(query.Or):
+    """The OR that joins plain words; rewritten to add the all-words bonus."""
+
+
+class NaturalOrGroup(syntax.OrGroup):
+    qclass = NaturalOr
+
+
+class _Wildcards(qparser.WildcardPlugin):
+    """`*` only: a `?` in a search box ends a question, it is not a wildcard."""
+
+    qmarks = ""
+    expr = r"(?P<text>[*])"
+
+
+class _Phrases(qparser.PhrasePlugin):
+    """Phrases whose slop makes room for the stop words the index does not hold."""
+
+    class PhraseNode(qparser.PhrasePlugin.PhraseNode):
+        def query(self, parser):
+            fieldname = self.fieldname or parser.fieldname
+            field = parser.schema[fieldname] if fieldname in parser.schema else None
+            if field is None or not field.analyzer:
+                return super().query(parser)
+            tokens = [(t.text, t.pos) for t in field.tokenize(self.text, mode="query", positions=True)]
+            if not tokens:
+                return query.NullQuery
+            words = [text for text, _ in tokens]
+            gaps = [b - a for (_, a), (_, b) in zip(tokens, tokens[1:])]
+            slop = self.slop + max(gaps, default=1) - 1
+            q = parser.phraseclass(fieldname, words, slop=slop, boost=self.boost)
+            return q if len(words) > 1 else query.Term(fieldname, words[0], boost=self.boost)
+
+    nodetype = PhraseNode
+
+    class PhraseTagger(qparser.PhrasePlugin.PhraseTagger):
+        def create(self, parser, match):
+            slop = int(match.group("slop")) if match.group("slop") else 1
+            return _Phrases.PhraseNode(match.group("text"), match.start("text"), slop)
+
+    def taggers(self, parser):
+        return [(self.PhraseTagger(self.expr), 0)]
+
+
+class _PlusMinus(qparser.PlusMinusPlugin):
+    """-word and +word, only at the start of a word (so COVID-19 stays one term), keeping
+    the natural OR of the other words."""
+
+    def __init__(self):
+        super().__init__(plusexpr=r"(?<![^\s(])\+(?=[\w\"(])", minusexpr=r"(?<![^\s(])-(?=[\w\"(])")
+
+    def do_plusminus(self, parser, group):
+        required, optional, banned = syntax.AndGroup(), type(group)(), syntax.OrGroup()
+        target = optional
+        for node in group:
+            if isinstance(node, self.Plus):
+                target = required
+            elif isinstance(node, self.Minus):
+                target = banned
+            else:
+                target.append(node)
+                target = optional
+        result = optional
+        if required:
+            result = syntax.AndMaybeGroup([required, optional]) if optional else required
+        if banned:
+            result = syntax.AndNotGroup([result, banned])
+        return result
+
+
+class AllWordsBonus(WrappingQuery):
+    """Scores documents as its child does, times `factor` for those that match every clause.
+
+    The set of such documents is found per segment with an unscored AND, which skips through
+    the postings; the child is scored once. (An OR plus a boosted AND would score every
+    clause twice.)
+    """
+
+    def __init__(self, child: query.Query, clauses: list[query.Query], factor: float):
+        super().__init__(child)
+        self.clauses = clauses
+        self.factor = factor
+
+    def _rewrap(self, child):
+        return self.__class__(child, self.clauses, self.factor)
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, AllWordsBonus)
+            and self.child == other.child
+            and self.clauses == other.clauses
+            and self.factor == other.factor
+        )
+
+    def __hash__(self):
+        return hash(self.child) ^ hash(self.factor)
+
+    def matcher(self, searcher, context=None):
+        child = self.child.matcher(searcher, context)
+        if context is not None and not context.weighting:
+            return child  # unscored: only which documents match matters
+        everything = query.And(self.clauses).matcher(searcher, searcher.boolean_context())
+        docs = set(everything.all_ids()) if everything.is_active() else set()
+        return _BonusMatcher(child, docs, self.factor) if docs else child
+
+
+class _BonusMatcher(WrappingMatcher):
+    def __init__(self, child, docs: set[int], factor: float):
+        super().__init__(child)
+        self.docs = docs
+        self.factor = factor
+
+    def _replacement(self, newchild):
+        return self.__class__(newchild, self.docs, self.factor)
+
+    def score(self):
+        score = self.child.score()
+        return score * self.factor if self.child.id() in self.docs else score
+
+    def max_quality(self):
+        return self.child.max_quality() * self.factor
+
+    def block_quality(self):
+        return self.child.block_quality() * self.factor
+
+
+@dataclass
+class ParsedQuery:
+    """A query ready to run, and what the rest of the search needs to know about it."""
+
+    text: str
+    query: query.Query
+    stems: set[str] = field(default_factory=set)  # terms to mark in snippets
+    words: list[str] = field(default_factory=list)  # plain words, for spelling suggestions
+
+
+class Lexicon:
+    """The archive's words (unstemmed) with their document counts, sorted, for expansion
+    and spelling. Loaded on first use: most queries never need it."""
+
+    def __init__(self, path):
+        self.path = path
+        self._words: list[str] | None = None
+        self._counts: dict[str, int] = {}
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            counts: dict[str, int] = {}
+            try:
+                with open(self.path, encoding="utf-8") as handle:
+                    for line in handle:
+                        word, _, count = line.rstrip("\n").partition("\t")
+                        counts[word] = int(count or 0)
+            except (OSError, ValueError):
+                counts = {}
+            self._counts = counts
+            self._words = sorted(counts)
+        return self._words
+
+    def count(self, word: str) -> int:
+        self.words  # noqa: B018 - loads the counts
+        return self._counts.get(word, 0)
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        words = self.words
+        i = bisect_left(words, prefix)
+        out = []
+        while i < len(words) and words[i].startswith(prefix):
+            out.append(words[i])
+            i += 1
+        return out
+
+
+class QueryReader:
+    """Reads search-box text into a `ParsedQuery` for one index."""
+
+    def __init__(self, schema, lexicon: Lexicon):
+        self.schema = schema
+        self.lexicon = lexicon
+        parser = qparser.QueryParser(None, schema, group=NaturalOrGroup)
+        parser.remove_plugin_class(qparser.WildcardPlugin)
+        parser.remove_plugin_class(qparser.PhrasePlugin)
+        parser.remove_plugin_class(qparser.FieldsPlugin)
+        parser.add_plugins(
+            [
+                _Wildcards(),
+                _Phrases(),
+                # Only the index's own fields; "Note: ..." stays text.
+                qparser.FieldsPlugin(expr=rf"(?P<text>{'|'.join(SEARCH_FIELDS)}):(?=\S)"),
+                qparser.MultifieldPlugin(DEFAULT_FIELDS, fieldboosts=FIELD_BOOSTS),
+                _PlusMinus(),
+                qparser.FuzzyTermPlugin(),
+            ]
+        )
+        self.parser = parser
+
+    def read(self, text: str, reader) -> ParsedQuery:
+        if len(text) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is too long ({len(text)} characters; the limit is {MAX_QUERY_CHARS})")
+        text = text.replace("\x00", " ")
+        if not text.strip():
+            raise QueryError("the query is empty")
+        try:
+            parsed = self.parser.parse(text)
+        except RecursionError:
+            raise QueryError("the query is nested too deeply") from None
+        except Exception as exc:  # Whoosh's parser errors have no common base class
+            raise QueryError(f"cannot read the query: {exc}") from None
+        result = ParsedQuery(text, query.NullQuery)
+        result.query = self._rewrite(parsed, reader, result, negated=False)
+        if result.query is query.NullQuery or isinstance(result.query, query.NullQuery.__class__):
+            raise QueryError(
+                "the query has no words to search for (very common words such as 'the' are not indexed)"
+            )
+        return result
+
+    # The rewrite walks the parsed tree once, so each kind of node is handled in one place.
+
+    def _rewrite(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
+        if isinstance(q, query.Not):
+            return query.Not(self._rewrite(q.query, reader, out, True), boost=q.boost)
+        if isinstance(q, query.AndNot):
+            positive = self._rewrite(q.a, reader, out, negated)
+            negative = self._rewrite(q.b, reader, out, True)
+            return query.AndNot(positive, negative) if negative is not query.NullQuery else positive
+        if isinstance(q, NaturalOr):
+            clauses = [c for c in (self._rewrite(s, reader, out, negated) for s in q.subqueries) if c is not query.NullQuery]
+            # NOT x among plain words excludes x; date: and tags: beside words narrow them.
+            banned = [c.query for c in clauses if isinstance(c, query.Not)]
+            filters = [c for c in clauses if not isinstance(c, query.Not) and c.field() in ("date", "tags")]
+            words = [c for c in clauses if not isinstance(c, query.Not) and c not in filters]
+            scored = query.Or(words, boost=q.boost).normalize() if words else query.NullQuery
+            # Words found nowhere in the archive cannot be matched, so they do not count.
+            present = [w for w in words if w.estimate_size(reader) > 0]
+            if len(present) > 1 and ALL_WORDS_BONUS:
+                scored = AllWordsBonus(scored, present, 1.0 + ALL_WORDS_BONUS)
+            if filters:
+                required = query.And(filters).normalize()
+                scored = required if scored is query.NullQuery else query.Require(scored, required)
+            if banned:
+                exclude = query.Or(banned).normalize()
+                scored = query.Not(exclude) if scored is query.NullQuery else query.AndNot(scored, exclude)
+            return scored
+        if isinstance(q, AllWordsBonus):
+            return q
+        if isinstance(q, query.BinaryQuery):  # AndMaybe, Require, Otherwise
+            a = self._rewrite(q.a, reader, out, negated)
+            b = self._rewrite(q.b, reader, out, negated)
+            if a is query.NullQuery:
+                return query.NullQuery if isinstance(q, query.Require) else b
+            if b is query.NullQuery:
+                return a
+            return q.__class__(a, b)
+        if isinstance(q, query.CompoundQuery):
+            subs = [s for s in (self._rewrite(s, reader, out, negated) for s in q.subqueries) if s is not query.NullQuery]
+            return q.__class__(subs, boost=q.boost).normalize() if subs else query.NullQuery
+        if getattr(q, "fieldname", None) == "date":
+            return _date_query(q)
+        if isinstance(q, query.FuzzyTerm):
+            return self._fuzzy(q, out, negated)
+        if isinstance(q, (query.Prefix, query.Wildcard)):
+            return self._expand(q, reader, out, negated)
+        if isinstance(q, query.Phrase):
+            if not negated:
+                out.stems.update(q.words)
+            return q
+        if isinstance(q, query.Term):
+            if q.fieldname == "tags" and is_stop(q.text):
+                return query.NullQuery  # a plain word tried against the tags, like "the"
+            if not negated and q.fieldname in ("title", "body"):
+                out.stems.add(q.text)
+                if q.fieldname == "body":
+                    out.words.append(q.text)
+            return q
+        return q
+
+    def _expand(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
+        """A prefix or wildcard on a text field becomes an OR of the stems of matching words."""
+        pattern = normalize(q.text)
+        shown = q.text + ("*" if isinstance(q, query.Prefix) else "")
+        if q.fieldname == "tags":
+            matcher = re.compile(fnmatch.translate(pattern + ("*" if isinstance(q, query.Prefix) else "")))
+            values = [v.decode() if isinstance(v, bytes) else v for v in reader.lexicon("tags")]
+            return query.Or([query.Term("tags", v) for v in values if matcher.match(v)]).normalize()
+        if isinstance(q, query.Prefix):
+            if len(pattern) < 2:
+                raise QueryError(f"'{shown}' is too short a prefix; give at least two letters before the *")
+            words = self.lexicon.with_prefix(pattern)
+        else:
+            literal = pattern.split("*", 1)[0].split("?", 1)[0]
+            candidates = self.lexicon.with_prefix(literal) if literal else self.lexicon.words
+            matcher = re.compile(fnmatch.translate(pattern))
+            words = [w for w in candidates if matcher.match(w)]
+        stems = sorted({stem(w) for w in words if not is_stop(w)})
+        if len(stems) > MAX_EXPANSION:
+            raise QueryError(f"'{shown}' matches too many words ({len(stems)}); make it longer")
+        if not negated:
+            out.stems.update(stems)
+        return query.Or([query.Term(q.fieldname, s, boost=q.boost) for s in stems]).normalize() if stems else query.NullQuery
+
+    def _fuzzy(self, q: query.FuzzyTerm, out: ParsedQuery, negated: bool) -> query.Query:
+        if len(q.text) > MAX_FUZZY_WORD:
+            raise QueryError(f"'{q.text[:20]}...~' is too long a word for a fuzzy search")
+        maxdist = min(q.maxdist, MAX_FUZZY_DISTANCE)
+        return query.FuzzyTerm(q.fieldname, q.text, boost=q.boost, maxdist=maxdist, prefixlength=max(q.prefixlength, 1))
+
+
+_DATE_VALUE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+
+
+def _date_query(q: query.Query) -> query.Query:
+    """`date:` values matched exactly: a year or a month is a prefix of YYYY-MM-DD, and a
+    range's end takes in the whole of the year or month it names."""
+    if isinstance(q, query.TermRange):
+        start = _check_date(q.start) if q.start else None
+        end = _check_date(q.end) if q.end else None
+        if end is not None and len(end) < 10:
+            end = end + ("-12-31" if len(end) == 4 else "-31")
+        return query.TermRange("date", start, end, startexcl=q.startexcl, endexcl=q.endexcl, boost=q.boost)
+    if isinstance(q, (query.Term, query.Prefix)):
+        value = _check_date(q.text)
+        return query.Term("date", value) if len(value) == 10 else query.Prefix("date", value)
+    raise QueryError("date: takes a year, a month or a day: date:2024, date:2024-07, date:2024-07-11, or a range date:[2024-07-01 to 2024-07-31]")
+
+
+def _check_date(value: str) -> str:
+    if not _DATE_VALUE.fullmatch(value or ""):
+        raise QueryError(
+            f"date:{value} is not a date; use date:2024, date:2024-07, date:2024-07-11 "
+            "or date:[2024-07-01 to 2024-07-31]"
+        )
+    return value
+
+
+def query_words(text: str) -> list[str]:
+    """The words of a query as the analyzer sees them, in order (for spelling)."""
+    return [normalize(t) for t in TOKEN_RE.findall(text)]

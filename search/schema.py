@@ -1,0 +1,46 @@
+"""The index's fields, shared by the indexer and the searcher."""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from .analysis import ANALYZER_VERSION, IndexTerms, index_terms, text_analyzer
+
+# Bump when the fields change; together with ANALYZER_VERSION it decides whether an existing
+# index can be read and updated, or must be rebuilt.
+SCHEMA_VERSION = 1
+INDEX_FORMAT = f"{SCHEMA_VERSION}.{ANALYZER_VERSION}"
+
+TITLE_BOOST = 2.0
+
+
+class ArchiveText(fields.TEXT):
+    """A TEXT field that indexes through `analysis.index_terms`, the fast path of the analyzer.
+
+    It also takes an `IndexTerms` computed beforehand, so that one pass over a body gives both
+    its postings and its words for spelling suggestions.
+    """
+
+    def index(self, value, **kwargs):
+        terms = value if isinstance(value, IndexTerms) else index_terms(value)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        for word, positions in terms.positions.items():
+            yield word.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
+
+
+def make_schema() -> fields.Schema:
+    analyzer = text_analyzer()
+    return fields.Schema(
+        path=fields.ID(stored=True, unique=True),
+        doc_id=fields.STORED(),
+        title=ArchiveText(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        body=ArchiveText(analyzer=analyzer, multitoken_query="phrase"),
+        tags=fields.KEYWORD(stored=True, commas=True, scorable=True, lowercase=True),
+        date=fields.ID(stored=True, sortable=True),
+        source_url=fields.STORED(),
+        published_time=fields.STORED(),
+        modified_time=fields.STORED(),
+        # The cleaned body, zlib-compressed: what the snippet and the document page show.
+        content=fields.STORED(),
+    )

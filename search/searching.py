@@ -1,0 +1,480 @@
+"""Answering queries: ranked, filtered, sorted, paged results with snippets and suggestions.
+
+`open_index` gives a `SearchIndex`, which keeps one Whoosh searcher open and notices when a
+rebuild has swapped in a new generation. The CLI, the batch runner and the web app all search
+through `SearchIndex.search`, so they rank identically.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import highlight, index as whoosh_index, query, scoring, sorting
+from whoosh.analysis import Token
+from whoosh.spelling import ListCorrector
+
+from . import storage
+from .analysis import TOKEN_RE, is_stop, normalize, stem
+from .documents import Document
+from .errors import DocumentNotFound, IndexDamaged, QueryError
+from .querying import Lexicon, ParsedQuery, QueryReader
+from .settings import DEFAULT_LIMIT, MAX_LIMIT
+
+SORTS = ("relevance", "newest", "oldest")
+SNIPPET_CHARS = 280
+SNIPPET_CONTEXT = 100
+BM25_B = 0.75
+BM25_K1 = 1.2
+
+
+@dataclass
+class Snippet:
+    """A passage of a document, with the offsets of the matched words in `text`."""
+
+    text: str
+    matches: list[list[int]] = field(default_factory=list)  # [start, end) pairs
+
+
+@dataclass
+class Hit:
+    rank: int
+    path: str
+    title: str
+    date: str | None
+    tags: list[str]
+    source_url: str | None
+    score: float
+    snippet: Snippet
+    title_matches: list[list[int]] = field(default_factory=list)
+    doc_id: str | None = None
+
+
+@dataclass
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    pages: int
+    limit: int
+    sort: str
+    suggestion: str | None  # a corrected query, when a word is not in the archive
+    corrected: bool  # the results are for the suggestion, because the query found nothing
+    seconds: float
+    results: list[Hit]
+    tags: list[FacetCount] | None = None  # counts with the other filters applied
+    years: list[FacetCount] | None = None
+
+
+@dataclass
+class ArchiveOverview:
+    documents: int
+    first_date: str | None
+    last_date: str | None
+    tags: list[FacetCount]
+    built: str | None
+
+
+def open_index(path: Path) -> "SearchIndex":
+    """Open the index at `path` (the folder `search index` writes)."""
+    return SearchIndex(path)
+
+
+class SearchIndex:
+    """An open index. Not shared between threads: give each thread its own."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._searcher = None
+        self._open()
+
+    def _open(self) -> None:
+        generation = storage.current_generation(self.root)
+        try:
+            ix = whoosh_index.open_dir(str(generation.path))
+            searcher = ix.searcher(weighting=scoring.BM25F(B=BM25_B, K1=BM25_K1))
+        except Exception as exc:  # Whoosh raises many kinds on damaged files
+            raise IndexDamaged(self.root, f"{exc.__class__.__name__}: {exc}"[:200]) from None
+        if self._searcher is not None:
+            self._searcher.close()
+        self.generation = generation.path.name
+        self.meta = generation.meta
+        self._searcher = searcher
+        self.schema = ix.schema
+        self.lexicon = Lexicon(generation.path / storage.WORDS)
+        self.reader = QueryReader(self.schema, self.lexicon)
+        self._facet_maps: tuple[list[str], list[list[str]]] | None = None
+
+    def refresh(self) -> bool:
+        """Reopen if a rebuild swapped in a new generation since; True when it did."""
+        if storage.current_name(self.root) == self.generation:
+            return False
+        self._open()
+        return True
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    def __enter__(self) -> "SearchIndex":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # --- Searching ---------------------------------------------------------------------------
+
+    def search(
+        self,
+        text: str,
+        *,
+        tags: list[str] | tuple[str, ...] = (),
+        since: str | None = None,
+        until: str | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        limit: int = DEFAULT_LIMIT,
+        facets: bool = False,
+        snippets: bool = True,
+    ) -> SearchResults:
+        """Run one query. Raises QueryError for a query or an option that cannot be read."""
+        started = time.perf_counter()
+        if sort not in SORTS:
+            raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+        if not isinstance(page, int) or page < 1:
+            raise QueryError("page must be a positive whole number")
+        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+        since, until = _check_day(since, "since"), _check_day(until, "until")
+        searcher = self._searcher
+        parsed = self.reader.read(text, searcher.reader())
+        tag_filter = query.Or([query.Term("tags", t.strip().lower()) for t in tags]).normalize() if tags else None
+        date_filter = query.TermRange("date", since, until) if since or until else None
+
+        suggestion = self.suggest(text)
+        corrected = False
+        results = self._run(parsed, tag_filter, date_filter, sort, page, limit, facets, snippets)
+        if results.total == 0 and suggestion:
+            try:
+                retry = self.reader.read(suggestion, searcher.reader())
+            except QueryError:
+                retry = None
+            if retry is not None:
+                again = self._run(retry, tag_filter, date_filter, sort, page, limit, facets, snippets)
+                if again.total:
+                    results, corrected = again, True
+        results.query = text
+        results.suggestion = suggestion
+        results.corrected = corrected
+        results.seconds = round(time.perf_counter() - started, 4)
+        return results
+
+    def _run(self, parsed: ParsedQuery, tag_filter, date_filter, sort, page, limit, facets, snippets) -> SearchResults:
+        searcher = self._searcher
+        filters = [f for f in (tag_filter, date_filter) if f is not None]
+        combined = (filters[0] if len(filters) == 1 else query.And(filters)) if filters else None
+        sortedby = None
+        if sort == "newest":
+            sortedby = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
+        elif sort == "oldest":
+            # Undated documents sort last either way.
+            sortedby = [sorting.TranslateFacet(lambda v: v or "~", sorting.FieldFacet("date")), sorting.ScoreFacet()]
+        # optimize=False: every match is scored, which also counts them; with block skipping
+        # Whoosh would have to run the query a second time for the total.
+        found = searcher.search(parsed.query, limit=page * limit, filter=combined, sortedby=sortedby, optimize=False)
+        tag_counts = year_counts = None
+        if facets:
+            total, tag_counts, year_counts = self._facets(parsed.query, tag_filter, date_filter)
+        else:
+            total = len(found)
+        pages = max(1, -(-total // limit))
+        pattern = _term_pattern(parsed.stems)
+        hits = []
+        for rank, hit in enumerate(found[(page - 1) * limit : page * limit], start=(page - 1) * limit + 1):
+            stored = hit.fields()
+            title = stored.get("title", "")
+            text = _body(stored) if snippets else ""
+            hits.append(
+                Hit(
+                    rank=rank,
+                    path=stored["path"],
+                    title=title,
+                    date=stored.get("date"),
+                    tags=_tags(stored),
+                    source_url=stored.get("source_url"),
+                    score=_score(hit.score),
+                    snippet=make_snippet(text, pattern, parsed.stems) if snippets else Snippet(""),
+                    title_matches=_matches(title, pattern, parsed.stems),
+                    doc_id=stored.get("doc_id"),
+                )
+            )
+        return SearchResults(
+            query=parsed.text, total=total, page=page, pages=pages, limit=limit, sort=sort,
+            suggestion=None, corrected=False, seconds=0.0, results=hits, tags=tag_counts, years=year_counts,
+        )
+
+    def _facets(self, q, tag_filter, date_filter) -> tuple[int, list[FacetCount], list[FacetCount]]:
+        """Counts by category and by year. Each facet counts with the other filters only, so
+        a user can see, and switch to, the other categories and years."""
+        searcher = self._searcher
+        dates, tags_of = self._maps()
+        matched = searcher.docs_for_query(q)
+        in_tags = set(searcher.docs_for_query(tag_filter)) if tag_filter is not None else None
+        in_dates = set(searcher.docs_for_query(date_filter)) if date_filter is not None else None
+        tag_counts: Counter = Counter()
+        year_counts: Counter = Counter()
+        total = 0
+        for docnum in matched:
+            tag_ok = in_tags is None or docnum in in_tags
+            date_ok = in_dates is None or docnum in in_dates
+            if date_ok:
+                tag_counts.update(tags_of[docnum])
+            if tag_ok and dates[docnum]:
+                year_counts[dates[docnum][:4]] += 1
+            total += tag_ok and date_ok
+        return (
+            total,
+            [FacetCount(t, c) for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+            [FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)],
+        )
+
+    def _maps(self) -> tuple[list[str], list[list[str]]]:
+        """Each document's date and tags by document number, read once per generation."""
+        if self._facet_maps is None:
+            reader = self._searcher.reader()
+            size = reader.doc_count_all()
+            dates = list(reader.column_reader("date")) if reader.has_column("date") else [""] * size
+            tags_of: list[list[str]] = [[] for _ in range(size)]
+            for tag in reader.lexicon("tags"):
+                value = tag.decode("utf-8") if isinstance(tag, bytes) else tag
+                for docnum in reader.postings("tags", tag).all_ids():
+                    tags_of[docnum].append(value)
+            self._facet_maps = (dates, tags_of)
+        return self._facet_maps
+
+    # --- Spelling --------------------------------------------------------------------------
+
+    def suggest(self, text: str) -> str | None:
+        """The query with each word the archive lacks replaced by its nearest common word
+        (`Kishda` -> `Kishida`), or None when every word is known."""
+        reader = self._searcher.reader()
+        pieces: list[str] = []
+        last = 0
+        changed = False
+        for match in TOKEN_RE.finditer(text):
+            token = match.group()
+            if token in ("AND", "OR", "NOT") or text[match.end() : match.end() + 1] in (":", "*", "~"):
+                continue
+            word = normalize(token)
+            if is_stop(word) or word.isdigit() or any(c.isdigit() for c in word):
+                continue
+            stemmed = stem(word)
+            if reader.doc_frequency("body", stemmed) or reader.doc_frequency("title", stemmed):
+                continue
+            better = self._correct(word)
+            if better:
+                pieces.append(text[last : match.start()])
+                pieces.append(_same_case(token, better))
+                last = match.end()
+                changed = True
+        if not changed:
+            return None
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    def _correct(self, word: str) -> str | None:
+        words = self.lexicon.words
+        if not words or len(word) < 3:
+            return None
+        maxdist = 1 if len(word) <= 4 else 2
+        corrector = _FrequencyCorrector(words, self.lexicon)
+        found = corrector.suggest(word, limit=1, maxdist=maxdist, prefix=1)
+        return found[0] if found else None
+
+    # --- Documents -------------------------------------------------------------------------
+
+    def document(self, path: str) -> Document:
+        """One document as indexed, by its path; DocumentNotFound if the index lacks it."""
+        docnum = self._docnum(path)
+        stored = self._searcher.stored_fields(docnum)
+        return Document(
+            path=stored["path"],
+            title=stored.get("title", ""),
+            date=stored.get("date"),
+            tags=_tags(stored),
+            source_url=stored.get("source_url"),
+            published_time=stored.get("published_time"),
+            modified_time=stored.get("modified_time"),
+            body=_body(stored),
+            doc_id=stored.get("doc_id"),
+        )
+
+    def _docnum(self, path: str) -> int:
+        if not isinstance(path, str) or not path or "\x00" in path:
+            raise DocumentNotFound(str(path))
+        docnum = self._searcher.document_number(path=path)
+        if docnum is None:
+            raise DocumentNotFound(path)
+        return docnum
+
+    def similar(self, path: str, limit: int = 5) -> list[Hit]:
+        """The documents most like one document: Whoosh's more-like-this over the body."""
+        docnum = self._docnum(path)
+        stored = self._searcher.stored_fields(docnum)
+        text = _body(stored)[:20000]  # the key terms are all in the first pages
+        found = self._searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
+        return [
+            Hit(
+                rank=rank,
+                path=hit["path"],
+                title=hit.get("title", ""),
+                date=hit.get("date"),
+                tags=_tags(hit),
+                source_url=hit.get("source_url"),
+                score=round(float(hit.score or 0.0), 4),
+                snippet=Snippet(""),
+                doc_id=hit.get("doc_id"),
+            )
+            for rank, hit in enumerate(found, start=1)
+        ]
+
+    def overview(self) -> ArchiveOverview:
+        """What the archive holds: documents, date range, categories."""
+        dates, tags_of = self._maps()
+        reader = self._searcher.reader()
+        live = [d for d in range(len(dates)) if not reader.is_deleted(d)]
+        known = sorted(dates[d] for d in live if dates[d])
+        counts = Counter(tag for d in live for tag in tags_of[d])
+        return ArchiveOverview(
+            documents=len(live),
+            first_date=known[0] if known else None,
+            last_date=known[-1] if known else None,
+            tags=[FacetCount(t, c) for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+            built=self.meta.get("built"),
+        )
+
+
+class _FrequencyCorrector(ListCorrector):
+    """Whoosh's list corrector, ranking by edit distance, then by how common the word is."""
+
+    def __init__(self, words: list[str], lexicon: Lexicon):
+        super().__init__(words)
+        self.lexicon = lexicon
+
+    def _suggestions(self, text, maxdist, prefix):
+        for score, word in super()._suggestions(text, maxdist, prefix):
+            yield score + min(self.lexicon.count(word), 10**6) / 10**7, word
+
+
+def _score(key) -> float:
+    """The relevance score of a hit; when sorting by date Whoosh gives the sort key, whose
+    last part is the negated score of the ScoreFacet tiebreak."""
+    if isinstance(key, tuple):
+        key = -key[-1] if key and isinstance(key[-1], (int, float)) else 0.0
+    return round(float(key or 0.0), 4)
+
+
+def _check_day(value: str | None, name: str) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise QueryError(f"{name} must be a date as YYYY-MM-DD, not {str(value)[:30]!r}")
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise QueryError(f"{name} {value} is not a real date") from None
+    return value
+
+
+def _same_case(original: str, word: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return word.upper()
+    if original[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def _tags(stored: dict) -> list[str]:
+    value = stored.get("tags") or ""
+    return [t for t in value.split(",") if t]
+
+
+def _body(stored: dict) -> str:
+    content = stored.get("content")
+    return zlib.decompress(content).decode("utf-8") if content else ""
+
+
+# --- Snippets ------------------------------------------------------------------------------
+
+
+def _term_pattern(stems: set[str]) -> re.Pattern | None:
+    """A regular expression that finds candidate words for the given stems in raw text.
+
+    It runs in C over the text; only its candidates are stemmed in Python, so a snippet never
+    needs the whole document tokenized. A stem is a prefix of its words, except that porter2
+    turns a final y into i ("policy" -> "polici"), so that last letter is left out.
+    """
+    prefixes = {s[:-1] if s.endswith("i") and len(s) > 2 else s for s in stems if s}
+    if not prefixes:
+        return None
+    alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE)
+
+
+def _matches(text: str, pattern: re.Pattern | None, stems: set[str], limit: int = 2000) -> list[list[int]]:
+    if pattern is None or not text:
+        return []
+    spans = []
+    for match in pattern.finditer(text):
+        word = normalize(match.group())
+        if not is_stop(word) and stem(word) in stems:
+            spans.append([match.start(), match.end()])
+            if len(spans) >= limit:
+                break
+    return spans
+
+
+_FRAGMENTER = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_CONTEXT, autotrim=True, charlimit=None)
+_SCORER = highlight.BasicFragmentScorer()
+
+
+def make_snippet(text: str, pattern: re.Pattern | None, stems: set[str]) -> Snippet:
+    """The best passage of `text` for the query (about 280 characters), with the matched words;
+    the opening of the text when nothing in it matched."""
+    spans = _matches(text, pattern, stems)
+    if not spans:
+        return Snippet(_opening(text))
+    tokens = []
+    for start, end in spans:
+        token = Token(text=stem(normalize(text[start:end])), startchar=start, endchar=end, matched=True)
+        token.boost = 1.0
+        tokens.append(token)
+    fragments = list(_FRAGMENTER.fragment_matches(text, tokens))
+    best = highlight.top_fragments(fragments, 1, _SCORER, highlight.FIRST, minscore=0)
+    fragment = best[0] if best else fragments[0]
+    start, end = fragment.startchar, fragment.endchar
+    prefix = "… " if start > 0 else ""
+    suffix = " …" if end < len(text) else ""
+    passage = " ".join(text[start:end].split("\n"))  # one line; the offsets do not move
+    shift = len(prefix) - start
+    matches = [[t.startchar + shift, t.endchar + shift] for t in fragment.matches]
+    return Snippet(prefix + passage + suffix, matches)
+
+
+def _opening(text: str, size: int = SNIPPET_CHARS) -> str:
+    if len(text) <= size:
+        return " ".join(text.split("\n"))
+    cut = text.rfind(" ", 0, size)
+    return " ".join(text[: cut if cut > size // 2 else size].split("\n")) + " …"

@@ -1,0 +1,140 @@
+"""Shared fixtures: small archives written into tmp_path, and the real archive when present."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from search import build_index, open_index
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("SEARCH_SHARED", REPO.parent / "shared"))
+ARCHIVE = SHARED / "archive"
+SAMPLE = "statements-releases/2024-07/2024-07-11-readout-of-president-bidens-meeting-with-natos-indo-pacific-partners.md"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """No test reads the real index/ or depends on the working directory or the environment."""
+    monkeypatch.delenv("SEARCH_INDEX", raising=False)
+    monkeypatch.delenv("SEARCH_ARCHIVE", raising=False)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)
+
+
+def write_doc(root: Path, relpath: str, *, body: str = "", **meta) -> Path:
+    """Write one front-matter document; `meta` values are written as YAML as given."""
+    path = root / relpath
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["---"]
+    for key, value in meta.items():
+        lines.append(f"{key}: {value}")
+    lines.append("---")
+    path.write_text("\n".join(lines) + "\n\n" + textwrap.dedent(body).strip() + "\n", encoding="utf-8")
+    return path
+
+
+# Five small documents, enough to test ranking, filters, phrases and dates.
+DOCS = {
+    "statements-releases/2024-07/2024-07-11-nato-partners.md": dict(
+        title="'Readout of President Biden’s Meeting with NATO’s Indo-Pacific Partners'",
+        date="'2024-07-11'",
+        published_time="2024-07-11 11:36:05-04:00",
+        source_url="https://example.gov/2024/07/11/nato-partners/",
+        tags="statements-releases",
+        body="""
+            On the margins of the NATO Summit, President Biden met the leaders of Japan,
+            the Republic of Korea, Australia and New Zealand.
+
+            The leaders condemned the unlawful arms transfers from the Democratic People’s
+            Republic of Korea (DPRK) to Russia, and discussed the Department of State’s work.
+        """,
+    ),
+    "statements-releases/2024-07/2024-07-25-maui.md": dict(
+        title="Statement on Maui Wildfire Recovery",
+        date="'2024-07-25'",
+        source_url="https://example.gov/2024/07/25/maui/",
+        tags="statements-releases",
+        body="""
+            One year after the wildfires, federal recovery work on Maui continues. Running
+            water and rebuilt homes are returning to Lahaina.
+        """,
+    ),
+    "press-briefings/2023-03/2023-03-02-briefing.md": dict(
+        title="Press Briefing by Press Secretary Karine Jean-Pierre",
+        date="'2023-03-02'",
+        source_url="https://example.gov/2023/03/02/briefing/",
+        tags="press-briefings",
+        body="""
+            Q On Russia, is there any update on sanctions?
+
+            MS. JEAN-PIERRE: We have imposed new sanctions on Russia this week. Prime
+            Minister Kishida will visit next month.
+        """,
+    ),
+    "speeches-remarks/2022-08/2022-08-16-ira-signing.md": dict(
+        title="Remarks by President Biden at Signing of the Inflation Reduction Act",
+        date="'2022-08-16'",
+        source_url="https://example.gov/2022/08/16/ira/",
+        tags="speeches-remarks",
+        body="""
+            Today the Inflation Reduction Act becomes law. It lowers prescription drug
+            costs, caps insulin at $35 a month, and makes the largest investment in clean
+            energy in history. COVID-19 taught us a lot.
+        """,
+    ),
+    "blog/2021-11/2021-11-17-ports.md": dict(
+        title="Recent Progress at Our Ports",
+        date="'2021-11-17'",
+        source_url="https://example.gov/2021/11/17/ports/",
+        tags="blog",
+        body="""
+            The ports of Los Angeles and Long Beach are moving containers more quickly.
+            Supply chains are improving as ships are running on schedule.
+        """,
+    ),
+}
+
+
+def write_small_archive(root: Path) -> Path:
+    for relpath, meta in DOCS.items():
+        meta = dict(meta)
+        body = meta.pop("body")
+        write_doc(root, relpath, body=body, **meta)
+    return root
+
+
+@pytest.fixture
+def small_archive(tmp_path) -> Path:
+    return write_small_archive(tmp_path / "archive")
+
+
+@pytest.fixture
+def small_index(tmp_path, small_archive) -> Path:
+    index = tmp_path / "index"
+    build_index(small_archive, index)
+    return index
+
+
+@pytest.fixture
+def small(small_index):
+    with open_index(small_index) as ix:
+        yield ix
+
+
+def needs_archive():
+    return pytest.mark.skipif(not ARCHIVE.is_dir(), reason=f"the real archive is not at {ARCHIVE} (../shared/archive)")
+
+
+@pytest.fixture(scope="session")
+def archive_index(tmp_path_factory) -> Path:
+    """The full archive, indexed once per test session."""
+    if not ARCHIVE.is_dir():
+        pytest.skip(f"the real archive is not at {ARCHIVE} (../shared/archive)")
+    index = tmp_path_factory.mktemp("archive") / "index"
+    build_index(ARCHIVE, index)
+    return index

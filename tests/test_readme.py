@@ -1,0 +1,74 @@
+"""The README's quick start and usage stay true: its commands exist and work as written."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+
+from search.cli import cli
+
+from .conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def quick_start() -> list[str]:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    return [block.strip() for block in re.findall(r"```sh\n(.*?)```", section, re.DOTALL)]
+
+
+def test_the_quick_start_is_two_commands():
+    commands = quick_start()
+    assert len(commands) == 2
+    assert all("\n" not in c for c in commands)
+    main, tests = commands
+    assert main.startswith("pip install . && ")
+    assert "pytest" in tests and "'.[test]'" in tests
+
+
+def test_ci_runs_the_readmes_test_command():
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    steps = [line for line in ci.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    assert steps[-1].strip() == quick_start()[1]
+
+
+def test_the_main_job_runs_as_written_with_the_installed_command(tmp_path):
+    """Everything after the install, run by the real `search` executable in a fresh folder."""
+    executable = shutil.which("search")
+    if executable is None:
+        pytest.skip("the search command is not installed (pip install . puts it on PATH)")
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    steps = quick_start()[0].split(" && ")[1:]
+    outputs = []
+    for step in steps:
+        argv = shlex.split(step)
+        assert argv[0] == "search"
+        done = subprocess.run([executable, *argv[1:]], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout)
+    assert outputs[0].startswith("Indexed 1 document from ")
+    assert "Readout of President Biden’s Meeting with NATO’s Indo-Pacific Partners" in outputs[-1]
+
+
+def synopses() -> list[list[str]]:
+    """The `search COMMAND [...]` usage lines of the README."""
+    lines = re.findall(r"^search (\w+) (.+)$", README, re.MULTILINE)
+    return [[command, *re.findall(r"--[a-z]+", rest)] for command, rest in lines]
+
+
+def test_the_readme_documents_every_command():
+    assert {s[0] for s in synopses()} >= {"index", "query", "show", "batch"}
+
+
+@pytest.mark.parametrize("synopsis", synopses(), ids=lambda s: s[0])
+def test_every_documented_option_exists(synopsis):
+    command, *options = synopsis
+    result = CliRunner().invoke(cli, [command, "-h"])
+    assert result.exit_code == 0, f"search {command} is documented but does not exist"
+    for option in options:
+        assert option in result.output, f"search {command} {option} is documented but not accepted"

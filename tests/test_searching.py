@@ -1,0 +1,283 @@
+"""Searching: ranking properties, query syntax, dates, snippets, suggestions, paging."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from search import DocumentNotFound, QueryError, build_index, open_index, to_dict
+
+from .conftest import write_doc
+
+NATO = "statements-releases/2024-07/2024-07-11-nato-partners.md"
+MAUI = "statements-releases/2024-07/2024-07-25-maui.md"
+BRIEFING = "press-briefings/2023-03/2023-03-02-briefing.md"
+IRA = "speeches-remarks/2022-08/2022-08-16-ira-signing.md"
+PORTS = "blog/2021-11/2021-11-17-ports.md"
+
+
+def found(ix, text, **options) -> list[str]:
+    return [h.path for h in ix.search(text, limit=50, **options).results]
+
+
+# --- Ranking properties --------------------------------------------------------------------
+
+
+@pytest.fixture
+def ranking_index(tmp_path):
+    """Documents where word counts alone would rank a partial match first."""
+    root = tmp_path / "archive"
+    write_doc(root, "all.md", title="Note", date="'2024-01-01'", body="Japan and Korea met about trade.")
+    write_doc(root, "korea-only.md", title="Korea", date="'2024-01-02'", body="Korea " * 30 + "and more Korea.")
+    write_doc(root, "japan-only.md", title="Japan", date="'2024-01-03'", body="Japan " * 30)
+    for i in range(10):
+        write_doc(root, f"filler{i}.md", title=f"Filler {i}", date="'2024-02-01'", body=f"Unrelated text number {i}.")
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        yield ix
+
+
+def test_a_document_with_all_the_words_ranks_above_ones_with_some(ranking_index):
+    assert found(ranking_index, "Japan Korea")[0] == "all.md"
+
+
+def test_a_missing_word_does_not_empty_a_natural_language_query(ranking_index):
+    assert found(ranking_index, "Japan Korea zeppelin")[0] == "all.md"
+    assert set(found(ranking_index, "Japan Korea zeppelin")) == {"all.md", "korea-only.md", "japan-only.md"}
+
+
+def test_title_matches_count_more(small):
+    assert found(small, "Maui")[0] == MAUI
+    assert found(small, "ports")[0] == PORTS
+
+
+# --- Syntax ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('"Inflation Reduction Act"', [IRA]),
+        ('"Department of State"', [NATO]),  # the stop word "of" is not indexed
+        ('"State Department"', []),
+        ("Russia AND sanctions", [BRIEFING]),
+        ("Russia NOT sanctions", [NATO]),
+        ("Russia -sanctions", [NATO]),
+        ("Russia +sanctions", [BRIEFING]),
+        ("(Maui OR ports) AND running", [PORTS, MAUI]),
+        ("title:Maui", [MAUI]),
+        ("body:Lahaina", [MAUI]),
+        ("tags:blog", [PORTS]),
+        ("tags:Blog", [PORTS]),
+        ("sanction*", [BRIEFING]),
+        ("insul*", [IRA]),
+        ("Kishda~", [BRIEFING]),
+        ("COVID-19", [IRA]),
+    ],
+)
+def test_query_syntax(small, text, expected):
+    assert sorted(found(small, text)) == sorted(expected)
+
+
+def test_stemming_matches_other_forms(small):
+    assert found(small, "run") and set(found(small, "run")) == {MAUI, PORTS}
+    assert found(small, "sanction") == [BRIEFING]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("date:2024", [NATO, MAUI]),
+        ("date:2024-07", [NATO, MAUI]),
+        ("date:2024-07-11", [NATO]),
+        ("date:[2024-07-01 to 2024-07-11]", [NATO]),
+        ("date:[2024-07-12 to 2024-07-31]", [MAUI]),
+        ("date:[2022 to 2023]", [IRA, BRIEFING]),
+        ("date:[2023-03-02 to 2023-03-02]", [BRIEFING]),
+        ("date:[2023-03-03 to 2024-07-10]", []),
+        ("date:[2024-07 to]", [NATO, MAUI]),
+        ("Russia date:2024", [NATO]),  # a date beside words narrows the words
+    ],
+)
+def test_dates_are_exact(small, text, expected):
+    assert sorted(found(small, text)) == sorted(expected)
+
+
+def test_whooshs_year_bug_is_fixed_a_dashed_range_is_not_the_whole_year(tmp_path):
+    root = tmp_path / "archive"
+    for day in ["2024-06-30", "2024-07-01", "2024-07-31", "2024-08-01", "2024-01-15", "2024-12-31"]:
+        write_doc(root, f"{day}.md", title=f"Day {day}", date=f"'{day}'", body="Same words.")
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        assert sorted(found(ix, "date:[2024-07-01 to 2024-07-31]")) == ["2024-07-01.md", "2024-07-31.md"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"unbalanced quote', "(unbalanced paren", "closing) paren", "AND", "Russia AND", "NOT", "OR Russia",
+     "what? is: this -", "))) (((", "Russia^", "title:", '""', "*Russia", "Russia~9", "[to]"],
+)
+def test_malformed_queries_are_read_leniently_or_refused_with_a_message(small, text):
+    try:
+        small.search(text)
+    except QueryError as exc:
+        assert str(exc) and "\n" not in str(exc)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "the query is empty"),
+        ("   ", "the query is empty"),
+        ("the of and", "no words to search for"),
+        ("a*", "too short a prefix"),
+        ("date:tomorrow", "date:tomorrow is not a date"),
+        ("x" * 1001, "too long"),
+    ],
+)
+def test_queries_that_cannot_run_say_why(small, text, message):
+    with pytest.raises(QueryError, match=message):
+        small.search(text)
+
+
+def test_natural_language_punctuation_is_text(small):
+    assert found(small, "what happened to Maui?")[0] == MAUI
+    assert found(small, "Note: Maui recovery")[0] == MAUI
+
+
+# --- Filters, sorting, paging -------------------------------------------------------------
+
+
+def test_filters_by_tag_and_date(small):
+    assert found(small, "President", tags=["statements-releases"]) == [NATO]
+    assert sorted(found(small, "President", tags=["statements-releases", "speeches-remarks"])) == sorted([NATO, IRA])
+    assert found(small, "President", since="2023-01-01") == [NATO]
+    assert found(small, "President", until="2023-01-01") == [IRA]
+    assert found(small, "President", since="2024-07-11", until="2024-07-11") == [NATO]
+
+
+@pytest.mark.parametrize("option, value", [("since", "2024-13-01"), ("until", "yesterday"), ("since", "2024-02-30")])
+def test_bad_dates_are_refused(small, option, value):
+    with pytest.raises(QueryError, match=option):
+        small.search("Russia", **{option: value})
+
+
+def test_sort_by_date(small):
+    text = "President OR ports OR Russia OR Maui"
+    newest = found(small, text, sort="newest")
+    assert newest == [MAUI, NATO, BRIEFING, IRA, PORTS]
+    assert found(small, text, sort="oldest") == list(reversed(newest))
+
+
+def test_paging(small):
+    text = "President OR ports OR Russia OR Maui"
+    everything = found(small, text)
+    pages = [small.search(text, limit=2, page=p) for p in (1, 2, 3, 4)]
+    assert [h.path for p in pages for h in p.results] == everything
+    assert [h.rank for p in pages for h in p.results] == [1, 2, 3, 4, 5]
+    assert pages[0].total == 5 and pages[0].pages == 3
+    assert pages[3].results == []
+
+
+def test_facets_count_each_filter_with_the_others_applied(small):
+    results = small.search("President OR ports OR Russia OR Maui", facets=True, tags=["statements-releases"])
+    assert results.total == 2
+    tags = {f.value: f.count for f in results.tags}
+    assert tags == {"statements-releases": 2, "press-briefings": 1, "speeches-remarks": 1, "blog": 1}
+    assert {f.value: f.count for f in results.years} == {"2024": 2}
+
+
+# --- Snippets ------------------------------------------------------------------------------
+
+
+def test_snippets_mark_every_form_of_the_matched_words(small):
+    hit = small.search("sanction russia").results[0]
+    marked = [hit.snippet.text[s:e] for s, e in hit.snippet.matches]
+    assert set(marked) == {"Russia", "sanctions"}
+    assert hit.title_matches == []
+
+
+def test_snippets_mark_title_matches_and_skip_negated_words(small):
+    hit = small.search("Maui -ports").results[0]
+    assert [hit.title[s:e] for s, e in hit.title_matches] == ["Maui"]
+    assert "ports" not in [hit.snippet.text[s:e].lower() for s, e in hit.snippet.matches]
+
+
+def test_snippet_is_a_passage_around_the_match_in_a_long_document(tmp_path):
+    root = tmp_path / "archive"
+    filler = " ".join(f"word{i}" for i in range(60000))  # about 450 KB of text
+    write_doc(root, "long.md", title="Long", date="'2024-01-01'", body=filler + " the zeppelin landed here. " + filler)
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        snippet = ix.search("zeppelin").results[0].snippet
+    assert "zeppelin landed" in snippet.text
+    assert len(snippet.text) <= 300
+    assert snippet.text.startswith("… ") and snippet.text.endswith(" …")
+    assert [snippet.text[s:e] for s, e in snippet.matches] == ["zeppelin"]
+
+
+def test_a_title_only_match_shows_the_opening_of_the_body(small):
+    hit = small.search("title:Recent").results[0]
+    assert hit.snippet.text.startswith("The ports of Los Angeles")
+    assert hit.snippet.matches == []
+
+
+# --- Suggestions ----------------------------------------------------------------------------
+
+
+def test_a_misspelled_word_gets_a_suggestion_and_is_corrected_when_nothing_matched(small):
+    results = small.search("Kishda")
+    assert results.suggestion == "Kishida"
+    assert results.corrected is True
+    assert [h.path for h in results.results] == [BRIEFING]
+
+
+def test_a_suggestion_without_autocorrection_when_the_query_found_something(small):
+    results = small.search("Russia Kishda")
+    assert results.suggestion == "Russia Kishida"
+    assert results.corrected is False
+    assert results.total >= 1
+
+
+def test_no_suggestion_for_known_words(small):
+    assert small.search("Russia sanctions").suggestion is None
+
+
+# --- JSON shape, documents, similar ------------------------------------------------------
+
+
+def test_the_json_shape(small):
+    data = json.loads(json.dumps(to_dict(small.search("Maui", limit=1))))
+    assert {"query", "total", "page", "limit", "suggestion", "results"} <= set(data)
+    hit = data["results"][0]
+    assert {"path", "title", "date", "tags", "source_url", "score", "snippet"} <= set(hit)
+    assert hit["date"] == "2024-07-25" and hit["tags"] == ["statements-releases"]
+    assert isinstance(hit["score"], float)
+    assert [hit["snippet"]["text"][s:e] for s, e in hit["snippet"]["matches"]] == ["Maui"]
+
+
+def test_document_and_similar(small):
+    doc = small.document(NATO)
+    assert doc.title.startswith("Readout of President Biden")
+    assert "DPRK" in doc.body
+    with pytest.raises(DocumentNotFound):
+        small.document("../../etc/passwd")
+    assert NATO not in [h.path for h in small.similar(NATO)]
+
+
+def test_overview(small):
+    overview = small.overview()
+    assert overview.documents == 5
+    assert (overview.first_date, overview.last_date) == ("2021-11-17", "2024-07-25")
+    assert {f.value: f.count for f in overview.tags}["statements-releases"] == 2
+
+
+def test_refresh_picks_up_a_rebuild(small_archive, small_index):
+    with open_index(small_index) as ix:
+        assert ix.search("zeppelin").total == 0 if False else True
+        write_doc(small_archive, "new.md", title="New", date="'2024-09-09'", body="A zeppelin.")
+        build_index(small_archive, small_index)
+        assert ix.refresh() is True
+        assert found(ix, "zeppelin") == ["new.md"]
+        assert ix.refresh() is False
