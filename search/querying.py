@@ -26,12 +26,13 @@ from whoosh.matching import WrappingMatcher
 from whoosh.qparser import syntax
 from whoosh.query.wrappers import WrappingQuery
 
-from .analysis import TOKEN_RE, is_stop, normalize, stem
+from .aliases import ALIAS_GROUPS, ALIAS_WEIGHT
+from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError
 from .settings import MAX_QUERY_CHARS
 
-DEFAULT_FIELDS = ("title", "body", "tags")
-FIELD_BOOSTS = {"title": 1.0, "body": 1.0, "tags": 1.0}  # the title's boost is in the schema
+TEXT = "_text"  # the parser's field for words typed without one
+FIELD_WEIGHTS = {"title": 1.0, "body": 1.0, "tags": 1.0}  # on top of the schema's title boost
 ALL_WORDS_BONUS = 1.0  # added share of the score for a document that matches every word
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
 MAX_FUZZY_DISTANCE = 2
@@ -61,6 +62,8 @@ class _Phrases(qparser.PhrasePlugin):
         def query(self, parser):
             fieldname = self.fieldname or parser.fieldname
             field = parser.schema[fieldname] if fieldname in parser.schema else None
+            if fieldname == TEXT:
+                return _TextPhrase(TEXT, [self.text], slop=self.slop, boost=self.boost)
             if field is None or not field.analyzer:
                 return super().query(parser)
             tokens = [(t.text, t.pos) for t in field.tokenize(self.text, mode="query", positions=True)]
@@ -172,7 +175,6 @@ class ParsedQuery:
     text: str
     query: query.Query
     stems: set[str] = field(default_factory=set)  # terms to mark in snippets
-    words: list[str] = field(default_factory=list)  # plain words, for spelling suggestions
 
 
 class Lexicon:
@@ -213,13 +215,20 @@ class Lexicon:
         return out
 
 
+class _TextPhrase(query.Phrase):
+    """A quoted phrase typed without a field: expanded into title and body by the rewrite."""
+
+
 class QueryReader:
     """Reads search-box text into a `ParsedQuery` for one index."""
 
     def __init__(self, schema, lexicon: Lexicon):
         self.schema = schema
         self.lexicon = lexicon
-        parser = qparser.QueryParser(None, schema, group=NaturalOrGroup)
+        self.analyzer = text_analyzer()
+        # Words typed without a field go to TEXT, which is not in the schema, so Whoosh
+        # leaves them as typed; the rewrite turns each into one clause over title, body and tags.
+        parser = qparser.QueryParser(TEXT, schema, group=NaturalOrGroup)
         parser.remove_plugin_class(qparser.WildcardPlugin)
         parser.remove_plugin_class(qparser.PhrasePlugin)
         parser.remove_plugin_class(qparser.FieldsPlugin)
@@ -229,12 +238,12 @@ class QueryReader:
                 _Phrases(),
                 # Only the index's own fields; "Note: ..." stays text.
                 qparser.FieldsPlugin(expr=rf"(?P<text>{'|'.join(SEARCH_FIELDS)}):(?=\S)"),
-                qparser.MultifieldPlugin(DEFAULT_FIELDS, fieldboosts=FIELD_BOOSTS),
                 _PlusMinus(),
                 qparser.FuzzyTermPlugin(),
             ]
         )
         self.parser = parser
+        self.aliases = _alias_table(self.analyzer)
 
     def read(self, text: str, reader) -> ParsedQuery:
         if len(text) > MAX_QUERY_CHARS:
@@ -249,7 +258,10 @@ class QueryReader:
         except Exception as exc:  # Whoosh's parser errors have no common base class
             raise QueryError(f"cannot read the query: {exc}") from None
         result = ParsedQuery(text, query.NullQuery)
-        result.query = self._rewrite(parsed, reader, result, negated=False)
+        try:
+            result.query = self._rewrite(parsed, reader, result, negated=False)
+        except RecursionError:
+            raise QueryError("the query is nested too deeply") from None
         if result.query is query.NullQuery or isinstance(result.query, query.NullQuery.__class__):
             raise QueryError(
                 "the query has no words to search for (very common words such as 'the' are not indexed)"
@@ -260,31 +272,18 @@ class QueryReader:
 
     def _rewrite(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
         if isinstance(q, query.Not):
-            return query.Not(self._rewrite(q.query, reader, out, True), boost=q.boost)
+            inner = self._rewrite(q.query, reader, out, True)
+            return query.NullQuery if inner is query.NullQuery else query.Not(inner, boost=q.boost)
         if isinstance(q, query.AndNot):
             positive = self._rewrite(q.a, reader, out, negated)
             negative = self._rewrite(q.b, reader, out, True)
+            if positive is query.NullQuery:
+                return query.NullQuery
             return query.AndNot(positive, negative) if negative is not query.NullQuery else positive
         if isinstance(q, NaturalOr):
-            clauses = [c for c in (self._rewrite(s, reader, out, negated) for s in q.subqueries) if c is not query.NullQuery]
-            # NOT x among plain words excludes x; date: and tags: beside words narrow them.
-            banned = [c.query for c in clauses if isinstance(c, query.Not)]
-            filters = [c for c in clauses if not isinstance(c, query.Not) and c.field() in ("date", "tags")]
-            words = [c for c in clauses if not isinstance(c, query.Not) and c not in filters]
-            scored = query.Or(words, boost=q.boost).normalize() if words else query.NullQuery
-            # Words found nowhere in the archive cannot be matched, so they do not count.
-            present = [w for w in words if w.estimate_size(reader) > 0]
-            if len(present) > 1 and ALL_WORDS_BONUS:
-                scored = AllWordsBonus(scored, present, 1.0 + ALL_WORDS_BONUS)
-            if filters:
-                required = query.And(filters).normalize()
-                scored = required if scored is query.NullQuery else query.Require(scored, required)
-            if banned:
-                exclude = query.Or(banned).normalize()
-                scored = query.Not(exclude) if scored is query.NullQuery else query.AndNot(scored, exclude)
-            return scored
-        if isinstance(q, AllWordsBonus):
-            return q
+            return self._natural(q, reader, out, negated)
+        if isinstance(q, _Concept):
+            return q  # built from rewritten clauses already
         if isinstance(q, query.BinaryQuery):  # AndMaybe, Require, Otherwise
             a = self._rewrite(q.a, reader, out, negated)
             b = self._rewrite(q.b, reader, out, negated)
@@ -296,55 +295,179 @@ class QueryReader:
         if isinstance(q, query.CompoundQuery):
             subs = [s for s in (self._rewrite(s, reader, out, negated) for s in q.subqueries) if s is not query.NullQuery]
             return q.__class__(subs, boost=q.boost).normalize() if subs else query.NullQuery
-        if getattr(q, "fieldname", None) == "date":
+        fieldname = getattr(q, "fieldname", None)
+        if fieldname == "date":
             return _date_query(q)
+        if isinstance(q, _TextPhrase):
+            return self._word(q.words[0], q.boost, out, negated, slop=q.slop)
         if isinstance(q, query.FuzzyTerm):
             return self._fuzzy(q, out, negated)
         if isinstance(q, (query.Prefix, query.Wildcard)):
             return self._expand(q, reader, out, negated)
+        if fieldname == TEXT:
+            if type(q) is query.Term:  # a lone word: read as a one-word natural query, aliases and all
+                return self._natural(NaturalOr([q]), reader, out, negated)
+            return query.NullQuery  # a range without a field means nothing here
         if isinstance(q, query.Phrase):
             if not negated:
                 out.stems.update(q.words)
             return q
         if isinstance(q, query.Term):
-            if q.fieldname == "tags" and is_stop(q.text):
-                return query.NullQuery  # a plain word tried against the tags, like "the"
-            if not negated and q.fieldname in ("title", "body"):
+            if not negated and fieldname in ("title", "body"):
                 out.stems.add(q.text)
-                if q.fieldname == "body":
-                    out.words.append(q.text)
             return q
         return q
 
-    def _expand(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
-        """A prefix or wildcard on a text field becomes an OR of the stems of matching words."""
-        pattern = normalize(q.text)
-        shown = q.text + ("*" if isinstance(q, query.Prefix) else "")
-        if q.fieldname == "tags":
-            matcher = re.compile(fnmatch.translate(pattern + ("*" if isinstance(q, query.Prefix) else "")))
-            values = [v.decode() if isinstance(v, bytes) else v for v in reader.lexicon("tags")]
-            return query.Or([query.Term("tags", v) for v in values if matcher.match(v)]).normalize()
-        if isinstance(q, query.Prefix):
-            if len(pattern) < 2:
-                raise QueryError(f"'{shown}' is too short a prefix; give at least two letters before the *")
-            words = self.lexicon.with_prefix(pattern)
-        else:
-            literal = pattern.split("*", 1)[0].split("?", 1)[0]
-            candidates = self.lexicon.with_prefix(literal) if literal else self.lexicon.words
-            matcher = re.compile(fnmatch.translate(pattern))
-            words = [w for w in candidates if matcher.match(w)]
-        stems = sorted({stem(w) for w in words if not is_stop(w)})
-        if len(stems) > MAX_EXPANSION:
-            raise QueryError(f"'{shown}' matches too many words ({len(stems)}); make it longer")
+    def _natural(self, q: NaturalOr, reader, out: ParsedQuery, negated: bool) -> query.Query:
+        """Plain words joined by OR, with aliases, the all-words bonus, NOT and filters."""
+        children = self._with_aliases(list(q.subqueries), out, negated)
+        clauses = []
+        for child in children:
+            if type(child) is query.Term and child.fieldname == TEXT:
+                clause = self._word(child.text, child.boost, out, negated)
+            else:
+                clause = self._rewrite(child, reader, out, negated)
+            if clause is not query.NullQuery:
+                clauses.append(clause)
+        # NOT x among plain words excludes x; date: and tags: typed beside words narrow them.
+        banned = [c.query for c in clauses if isinstance(c, query.Not)]
+        filters = [c for c in clauses if not isinstance(c, query.Not) and c.field() in ("date", "tags")]
+        words = [c for c in clauses if not isinstance(c, query.Not) and c not in filters]
+        scored = query.Or(words, boost=q.boost).normalize() if words else query.NullQuery
+        # Words found nowhere in the archive cannot be matched, so they do not count.
+        present = [w for w in words if w.estimate_size(reader) > 0]
+        if len(present) > 1 and ALL_WORDS_BONUS:
+            scored = AllWordsBonus(scored, present, 1.0 + ALL_WORDS_BONUS)
+        if filters:
+            required = query.And(filters).normalize()
+            scored = required if scored is query.NullQuery else query.Require(scored, required)
+        if banned:
+            exclude = query.Or(banned).normalize()
+            scored = query.Not(exclude) if scored is query.NullQuery else query.AndNot(scored, exclude)
+        return scored
+
+    def _word(self, raw: str, boost: float, out: ParsedQuery, negated: bool, slop: int = 1) -> query.Query:
+        """One typed word, compound (COVID-19) or quoted phrase, as one clause over the fields."""
+        tokens = [(t.text, t.pos) for t in self.analyzer(raw, mode="query", positions=True)]
+        if not tokens:
+            return query.NullQuery  # only stop words or punctuation ("the", "i.e.", "5%")
+        clauses = [_field_query(field, tokens, slop, FIELD_WEIGHTS[field]) for field in ("title", "body")]
+        tag = " ".join(normalize(raw).split()).strip(".,;:!?\"'()")
+        if tag and not is_stop(tag) and FIELD_WEIGHTS["tags"]:
+            clauses.append(query.Term("tags", tag, boost=FIELD_WEIGHTS["tags"]))
         if not negated:
-            out.stems.update(stems)
-        return query.Or([query.Term(q.fieldname, s, boost=q.boost) for s in stems]).normalize() if stems else query.NullQuery
+            out.stems.update(text for text, _ in tokens)
+        return query.Or(clauses, boost=boost).normalize() if clauses else query.NullQuery
+
+    def _with_aliases(self, children: list[query.Query], out: ParsedQuery, negated: bool) -> list[query.Query]:
+        """Replace each run of plain words that names an alias group by one clause that also
+        finds the group's other names."""
+        if not self.aliases:
+            return children
+        words = [self._stems(c) for c in children]
+        result: list[query.Query] = []
+        i = 0
+        while i < len(children):
+            match = None
+            for length in range(min(_ALIAS_MAX_WORDS, len(children) - i), 0, -1):
+                run = words[i : i + length]
+                if any(w is None for w in run):
+                    continue
+                key = tuple(s for w in run for s in w)
+                if key in self.aliases:
+                    match = (length, key)
+                    break
+            if match is None:
+                result.append(children[i])
+                i += 1
+                continue
+            length, key = match
+            typed = " ".join(c.text for c in children[i : i + length])
+            clauses = [self._word(typed, 1.0, out, negated)]
+            # A phrase scores about as much as its words together: divide, so that an alias
+            # of several words does not outweigh the one word typed.
+            clauses += [self._word(name, ALIAS_WEIGHT / n, out, negated) for name, n in self.aliases[key]]
+            result.append(_Concept([c for c in clauses if c is not query.NullQuery]))
+            i += length
+        return result
+
+    def _stems(self, q: query.Query) -> tuple[str, ...] | None:
+        if type(q) is query.Term and q.fieldname == TEXT:
+            return tuple(t.text for t in self.analyzer(q.text, mode="query"))
+        return None
+
+    def _expand(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
+        """A prefix or wildcard becomes an OR of the stems of the archive's matching words."""
+        pattern = normalize(q.text)
+        is_prefix = isinstance(q, query.Prefix)
+        shown = q.text + ("*" if is_prefix else "")
+        fields = ("title", "body", "tags") if q.fieldname == TEXT else (q.fieldname,)
+        clauses: list[query.Query] = []
+        if "tags" in fields:
+            matcher = re.compile(fnmatch.translate(pattern + ("*" if is_prefix else "")))
+            values = [v.decode() if isinstance(v, bytes) else v for v in reader.lexicon("tags")]
+            clauses += [query.Term("tags", v, boost=FIELD_WEIGHTS["tags"]) for v in values if matcher.match(v)]
+        text_fields = [f for f in fields if f in ("title", "body")]
+        if text_fields:
+            if is_prefix:
+                if len(pattern) < 2:
+                    raise QueryError(f"'{shown}' is too short a prefix; give at least two letters before the *")
+                words = self.lexicon.with_prefix(pattern)
+            else:
+                literal = pattern.split("*", 1)[0]
+                if len(literal) < 2:
+                    raise QueryError(f"'{shown}' needs at least two letters before its first *")
+                matcher = re.compile(fnmatch.translate(pattern))
+                words = [w for w in self.lexicon.with_prefix(literal) if matcher.match(w)]
+            stems = sorted({stem(w) for w in words if not is_stop(w)})
+            if len(stems) > MAX_EXPANSION:
+                raise QueryError(f"'{shown}' matches too many words ({len(stems)}); make it longer")
+            if not negated:
+                out.stems.update(stems)
+            for field in text_fields:
+                clauses += [query.Term(field, s, boost=FIELD_WEIGHTS[field]) for s in stems]
+        return query.Or(clauses, boost=q.boost).normalize() if clauses else query.NullQuery
 
     def _fuzzy(self, q: query.FuzzyTerm, out: ParsedQuery, negated: bool) -> query.Query:
-        if len(q.text) > MAX_FUZZY_WORD:
+        """word~ and word~2: Whoosh's fuzzy terms over the stems, at most two edits away."""
+        word = normalize(q.text)
+        if len(word) > MAX_FUZZY_WORD:
             raise QueryError(f"'{q.text[:20]}...~' is too long a word for a fuzzy search")
         maxdist = min(q.maxdist, MAX_FUZZY_DISTANCE)
-        return query.FuzzyTerm(q.fieldname, q.text, boost=q.boost, maxdist=maxdist, prefixlength=max(q.prefixlength, 1))
+        fields = ("title", "body") if q.fieldname == TEXT else (q.fieldname,)
+        target = stem(word) if fields != ("tags",) else word
+        prefix = max(q.prefixlength, 1)
+        return query.Or(
+            [query.FuzzyTerm(f, target, boost=q.boost, maxdist=maxdist, prefixlength=prefix) for f in fields]
+        ).normalize()
+
+
+class _Concept(query.Or):
+    """A typed expression OR its aliases: one clause, so the all-words bonus counts it once."""
+
+
+def _field_query(field: str, tokens: list[tuple[str, int]], slop: int, weight: float) -> query.Query:
+    """One field's query for a word's tokens: a term, or a phrase that makes room for the
+    stop words the index leaves out."""
+    if len(tokens) == 1:
+        return query.Term(field, tokens[0][0], boost=weight)
+    gaps = [b - a for (_, a), (_, b) in zip(tokens, tokens[1:])]
+    return query.Phrase(field, [t for t, _ in tokens], slop=slop + max(gaps) - 1, boost=weight)
+
+
+def _alias_table(analyzer) -> dict[tuple[str, ...], list[tuple[str, int]]]:
+    """Each alias expression, as the stems it analyzes to, mapped to its group's other names
+    (with how many terms each has)."""
+    stems = {name: tuple(t.text for t in analyzer(name, mode="query")) for group in ALIAS_GROUPS for name in group}
+    table: dict[tuple[str, ...], list[tuple[str, int]]] = {}
+    for group in ALIAS_GROUPS:
+        for name in group:
+            if stems[name]:
+                table[stems[name]] = [(other, len(stems[other])) for other in group if other != name and stems[other]]
+    return table
+
+
+_ALIAS_MAX_WORDS = 6
 
 
 _DATE_VALUE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
@@ -372,8 +495,3 @@ def _check_date(value: str) -> str:
             "or date:[2024-07-01 to 2024-07-31]"
         )
     return value
-
-
-def query_words(text: str) -> list[str]:
-    """The words of a query as the analyzer sees them, in order (for spelling)."""
-    return [normalize(t) for t in TOKEN_RE.findall(text)]

@@ -281,3 +281,24 @@ def test_refresh_picks_up_a_rebuild(small_archive, small_index):
         assert ix.refresh() is True
         assert found(ix, "zeppelin") == ["new.md"]
         assert ix.refresh() is False
+
+
+def test_words_that_are_only_punctuation_or_numbers_do_not_become_filters(small):
+    assert found(small, "i.e. Maui 5%")[0] == MAUI
+    assert found(small, "1-1% Maui")[0] == MAUI
+
+
+def test_aliases_find_the_other_name(tmp_path):
+    root = tmp_path / "archive"
+    write_doc(root, "dprk.md", title="Readout", date="'2024-01-01'", body="The DPRK launched a missile.")
+    write_doc(root, "nk.md", title="Statement", date="'2024-01-02'", body="North Korea launched a missile.")
+    write_doc(root, "other.md", title="Other", date="'2024-01-03'", body="A missile test elsewhere, in the north.")
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        assert set(found(ix, "North Korea")) == {"nk.md", "dprk.md"}
+        assert found(ix, "DPRK missile")[:2] in (["dprk.md", "nk.md"], ["nk.md", "dprk.md"])
+        assert found(ix, "DPRK missile")[2] == "other.md"
+        # What the user typed counts more than its alias.
+        assert found(ix, "DPRK")[0] == "dprk.md"
+        hit = next(h for h in ix.search("DPRK").results if h.path == "nk.md")
+        assert [hit.snippet.text[s:e] for s, e in hit.snippet.matches] == ["North", "Korea"]

@@ -1,0 +1,45 @@
+"""Acronyms and other names the archive uses for the same thing, applied at query time.
+
+Each group lists interchangeable expressions; a query that contains one of them also finds
+documents that use another, at a slightly lower weight than the words typed. Keep the list
+short and certain: an alias that is wrong for some documents costs more than it gives. It is
+read when a query is, so changing it needs no reindex.
+"""
+
+from __future__ import annotations
+
+ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("DPRK", "North Korea", "Democratic People's Republic of Korea"),
+    ("ROK", "South Korea", "Republic of Korea"),
+    ("PRC", "People's Republic of China", "China"),
+    ("POTUS", "President"),
+    ("VPOTUS", "Vice President"),
+    ("FLOTUS", "First Lady"),
+    ("SCOTUS", "Supreme Court"),
+    ("IRA", "Inflation Reduction Act"),
+    ("ARP", "American Rescue Plan"),
+    ("BIL", "Bipartisan Infrastructure Law"),
+    ("ACA", "Affordable Care Act", "Obamacare"),
+    ("CHIPS Act", "CHIPS and Science Act"),
+    ("UK", "United Kingdom"),
+    ("EU", "European Union"),
+    ("UN", "United Nations"),
+    ("NATO", "North Atlantic Treaty Organization"),
+    ("ASEAN", "Association of Southeast Asian Nations"),
+    ("LNG", "liquefied natural gas"),
+    ("PFAS", "forever chemicals"),
+    ("AI", "artificial intelligence"),
+    ("EV", "electric vehicle"),
+    ("DHS", "Department of Homeland Security", "Homeland Security"),
+    ("DOJ", "Department of Justice", "Justice Department"),
+    ("DOD", "Department of Defense", "Pentagon"),
+    ("FEMA", "Federal Emergency Management Agency"),
+    ("EPA", "Environmental Protection Agency"),
+    ("CDC", "Centers for Disease Control"),
+    ("FDA", "Food and Drug Administration"),
+    ("USDA", "Department of Agriculture"),
+    ("HBCU", "historically Black colleges and universities"),
+)
+
+# How much an alias counts against the words the user typed.
+ALIAS_WEIGHT = 0.8
