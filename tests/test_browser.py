@@ -1,0 +1,273 @@
+"""The search page in a real headless Chromium, served by the real `search serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from search import build_index
+
+from .conftest import write_doc, write_small_archive
+from .test_web import HOSTILE_BODY, HOSTILE_TITLE, write_budget_archive
+
+pytestmark = pytest.mark.browser
+
+try:
+    from playwright.sync_api import sync_playwright
+except ImportError:  # pragma: no cover - depends on the machine
+    sync_playwright = None
+
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+if sync_playwright is None or CHROMIUM is None:
+    pytest.skip(
+        "the browser tests need playwright (pip install '.[test]') and a chromium binary (apt-get install chromium); "
+        f"found playwright={sync_playwright is not None}, chromium={CHROMIUM}",
+        allow_module_level=True,
+    )
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+HOSTILE = "statements-releases/2024-08/2024-08-01-hostile.md"
+HOSTILE_NEIGHBOUR = "statements-releases/2024-08/2024-08-02-sanctions-neighbour.md"
+LONG = "speeches-remarks/2024-05/2024-05-05-long-remarks.md"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 375, "height": 812}
+
+
+# --- The server ------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def archive_index(tmp_path_factory) -> Path:
+    """The small archive, 25 budget documents (3 pages), a long document, and hostile ones."""
+    root = tmp_path_factory.mktemp("browser") / "archive"
+    write_small_archive(root)
+    write_budget_archive(root)
+    filler = "\n\n".join(f"Paragraph {i} of remarks on infrastructure and roads." for i in range(80))
+    write_doc(root, LONG, title="'Remarks on Infrastructure'", date="'2024-05-05'", tags="speeches-remarks",
+              body=filler + "\n\nAt last, the zeppelin arrived over the harbour.")
+    write_doc(root, HOSTILE, title=json.dumps(HOSTILE_TITLE), date="'2024-08-01'", tags="statements-releases",
+              source_url="'javascript:window.__pwned=1'", body=HOSTILE_BODY)
+    write_doc(root, HOSTILE_NEIGHBOUR, title="'Sanctions on Russia: a neighbour'", date="'2024-08-02'",
+              tags="statements-releases", body="Sanctions on Russia. " * 5 + "window pwned onload onerror script")
+    index = root.parent / "index"
+    build_index(root, index)
+    return index
+
+
+@pytest.fixture(scope="module")
+def server(archive_index, tmp_path_factory):
+    """`search serve` in a subprocess on a free port; yields its base URL."""
+    executable = shutil.which("search")
+    if executable is None:
+        pytest.skip("the search command is not installed (pip install . puts it on PATH)")
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("serve") / "stderr.txt"
+    env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX", "SEARCH_ARCHIVE")}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [executable, "serve", "--index", str(archive_index), "--port", str(port)],
+            stdout=subprocess.DEVNULL, stderr=log, env=env,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, f"search serve exited: {log_path.read_text()}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                if "Serving " in log_path.read_text():  # printed once it listens
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"search serve did not start on {port}: {log_path.read_text()}")
+            time.sleep(0.05)
+        yield {"url": f"http://127.0.0.1:{port}/", "log": log_path}
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    page.errors = []
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    yield page
+    context.close()
+
+
+def results(page) -> list[tuple[str, int]]:
+    return page.eval_on_selector_all(
+        "li.result[data-path]", "els => els.map(e => [e.dataset.path, Number(e.dataset.rank)])"
+    )
+
+
+def api(server, query: str) -> dict:
+    with urllib.request.urlopen(server["url"] + "api/search?" + query, timeout=10) as response:
+        return json.load(response)
+
+
+def params(url: str) -> dict:
+    return parse_qs(urlsplit(url).query)
+
+
+# --- Tests -----------------------------------------------------------------------------------
+
+
+def test_the_server_binds_localhost_says_where_and_hides_its_version(server):
+    assert f"Serving {server['url']} (index: " in server["log"].read_text()
+    with urllib.request.urlopen(server["url"], timeout=10) as response:
+        assert response.headers["Server"] == "search"
+        assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_type_a_query_press_enter_and_read_ranked_results(server, page):
+    page.goto(server["url"])
+    assert page.evaluate("document.activeElement.name") == "q"  # autofocused
+    page.keyboard.type("budget")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"\?q=budget"))
+    expected = api(server, "q=budget")
+    assert results(page) == [[h["path"], h["rank"]] for h in expected["results"]]
+    assert [rank for _, rank in results(page)] == list(range(1, 11))
+    assert re.fullmatch(r"\d+ results \(\d+\.\d\d s\) · page 1 of 3", page.inner_text(".summary .count"))
+    assert page.locator("li.result .snippet mark").count() >= 10
+    assert page.errors == []
+
+
+def test_filter_by_category_page_on_and_undo(server, page):
+    page.goto(server["url"] + "?q=budget")
+    page.locator("a.facet", has_text="Press briefings").click()
+    page.wait_for_url(re.compile(r"tag=press-briefings"))
+    narrowed = results(page)
+    assert narrowed and all(path.startswith("press-briefings/") for path, _ in narrowed)
+    assert page.locator("a.facet.on", has_text="Press briefings").count() == 1
+    total = api(server, "q=budget&tag=press-briefings")["total"]
+    assert total > 10  # so there is a next page
+    page.locator("a[rel=next]").click()
+    page.wait_for_url(re.compile(r"page=2"))
+    assert [rank for _, rank in results(page)] == list(range(11, min(total, 20) + 1))
+    assert all(path.startswith("press-briefings/") for path, _ in results(page))
+    page.locator("a.chip", has_text="Press briefings").click()
+    page.wait_for_url(lambda url: "tag=" not in url)
+    assert "tag" not in params(page.url) and "page" not in params(page.url)
+    assert {p.split("/")[0] for p, _ in results(page)} >= {"press-briefings", "statements-releases"}
+
+
+def test_keyboard_alone_can_search_filter_and_page(server, page):
+    page.goto(server["url"])
+    page.keyboard.type("budget")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"\?q=budget"))
+    for _ in range(40):  # tab to the first year filter
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.closest('.years') !== null"):
+            break
+    else:
+        pytest.fail("no year filter reachable with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"since=\d{4}-01-01"))
+    year = params(page.url)["since"][0][:4]
+    assert results(page) and all(f"/{year}-" in path for path, _ in results(page))
+    outline = page.evaluate(
+        "() => { const a = document.querySelector('a.facet'); a.focus(); return getComputedStyle(a).outlineStyle; }"
+    )
+    assert outline != "none"  # a visible focus style
+
+
+def test_the_search_works_without_javascript(server, browser):
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server["url"])
+        page.fill("input[name=q]", "Maui")
+        page.press("input[name=q]", "Enter")
+        page.wait_for_url(re.compile(r"\?q=Maui"))
+        assert results(page)[0] == ["statements-releases/2024-07/2024-07-25-maui.md", 1]
+    finally:
+        context.close()
+
+
+def test_a_document_from_a_search_marks_the_words_and_scrolls_to_the_first(server, page):
+    page.goto(server["url"] + "?q=zeppelin")
+    assert results(page)[0][0] == LONG
+    page.locator("li.result h3 a").first.click()
+    page.wait_for_url(re.compile(r"/doc/.*#first-match"))
+    assert page.locator(".document .body mark").all_inner_texts() == ["zeppelin"]
+    page.wait_for_function(
+        "() => { const r = document.getElementById('first-match').getBoundingClientRect();"
+        " return r.top >= 0 && r.bottom <= window.innerHeight; }"
+    )
+    assert page.evaluate("window.scrollY") > 1000  # the word is near the end of a long text
+    assert page.locator(".document .body p").count() == 81
+    assert page.locator(".similar-item").count() >= 1
+    assert page.errors == []
+
+
+def test_a_hostile_document_runs_no_script_anywhere(server, page):
+    checks = "() => ({pwned: typeof window.__pwned, injected: document.querySelectorAll('svg, img, iframe, script:not([src]), [onload], [onerror], a[href^=\"javascript:\"]').length})"
+    page.goto(server["url"] + "?q=Russia+sanctions")
+    assert HOSTILE in [path for path, _ in results(page)]
+    assert page.locator(f'li.result[data-path="{HOSTILE}"] h3').inner_text().startswith("<script>window.__pwned=1</script>")
+    assert page.evaluate(checks) == {"pwned": "undefined", "injected": 0}
+
+    page.goto(server["url"] + f"doc/{HOSTILE}?q=Russia")
+    assert "<svg onload=window.__pwned=1>" in page.inner_text("h1")
+    assert page.locator(".document .body mark").count() >= 1
+    assert page.evaluate(checks) == {"pwned": "undefined", "injected": 0}
+
+    page.goto(server["url"] + f"doc/{HOSTILE_NEIGHBOUR}")
+    similar = page.eval_on_selector_all(".similar-item", "els => els.map(e => e.dataset.path)")
+    assert HOSTILE in similar  # more like this lists it
+    assert page.evaluate(checks) == {"pwned": "undefined", "injected": 0}
+
+
+def test_screenshots_and_no_sideways_scroll_on_a_phone(server, page, tmp_path):
+    page.goto(server["url"] + "?q=budget")
+    desktop = tmp_path / "desktop.png"
+    page.screenshot(path=str(desktop))
+    page.set_viewport_size(PHONE)
+    for url in ("?q=budget", "", f"doc/{LONG}?q=zeppelin", f"doc/{HOSTILE}", "?q=nothingmatcheszz&tag=blog"):
+        page.goto(server["url"] + url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], (url, width)
+    page.goto(server["url"] + "?q=budget")
+    phone = tmp_path / "phone.png"
+    page.screenshot(path=str(phone), full_page=True)
+    for shot in (desktop, phone):
+        assert shot.exists() and shot.stat().st_size > 10_000
+    assert page.errors == []

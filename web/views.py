@@ -1,0 +1,263 @@
+"""The routes: each reads its parameters, calls one `SearchIndex` method and renders the result.
+
+    GET /?q=&tag=&since=&until=&sort=&page=   the search page (the archive overview without q)
+    GET /doc/<path>?q=                        one document, the query's words marked
+    GET /api/search?...                       the search as JSON (the same parameters)
+    GET /api/doc/<path>                       a document and the ones most like it, as JSON
+    GET /api/overview                         what the archive holds, as JSON
+
+JSON answers share one envelope: `{"ok": true, ...}`, or `{"ok": false, "error": "..."}` with
+status 400 (bad parameters), 404 (unknown document) or 503 (no usable index).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from search import (
+    DocumentNotFound,
+    IndexDamaged,
+    IndexIncompatible,
+    IndexNotFound,
+    QueryError,
+    SearchError,
+    SearchIndex,
+    to_dict,
+)
+from search.searching import SORTS
+
+from . import formatting
+
+bp = Blueprint("web", __name__)
+
+PER_PAGE = 10
+MAX_TAGS = 20
+MAX_PAGE_DIGITS = 12  # longer page numbers are beyond any archive's last page
+SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
+
+bp.add_app_template_filter(formatting.long_date, "long_date")
+bp.add_app_template_filter(formatting.category, "category")
+bp.add_app_template_filter(formatting.pieces, "pieces")
+bp.add_app_template_filter(formatting.web_url, "web_url")
+bp.add_app_template_filter(formatting.host, "host")
+
+
+def _text(value: str | None) -> str:
+    """A parameter as text: control characters (NUL included) read as spaces, ends trimmed."""
+    return _CONTROL.sub(" ", value or "").strip()
+
+
+@dataclass
+class Params:
+    """The search parameters of a URL; every state of the page is one of these."""
+
+    q: str = ""
+    tags: list[str] = field(default_factory=list)
+    since: str = ""
+    until: str = ""
+    sort: str = "relevance"
+    page: int = 1
+    problem: str | None = None  # a parameter that cannot be read (the page number)
+
+    @classmethod
+    def read(cls, args) -> "Params":
+        """Lenient about everything the engine checks itself (dates, sort, the query); a
+        repeated single-valued parameter counts once (the first)."""
+        tags: list[str] = []
+        for value in args.getlist("tag"):
+            value = _text(value)
+            if value and value not in tags and len(tags) < MAX_TAGS:
+                tags.append(value)
+        params = cls(
+            q=_text(args.get("q")),
+            tags=tags,
+            since=_text(args.get("since")),
+            until=_text(args.get("until")),
+            sort=_text(args.get("sort")) or "relevance",
+        )
+        page = _text(args.get("page")) or "1"
+        digits = page.lstrip("0")
+        if not re.fullmatch(r"[0-9]+", page) or not digits:
+            params.problem = f"page must be a positive whole number, not {page[:30]!r}"
+        else:
+            params.page = int(digits) if len(digits) <= MAX_PAGE_DIGITS else 10**MAX_PAGE_DIGITS
+        return params
+
+    def search(self, ix: SearchIndex):
+        return ix.search(
+            self.q, tags=self.tags, since=self.since or None, until=self.until or None,
+            sort=self.sort, page=self.page, limit=PER_PAGE, facets=True,
+        )
+
+    def args(self, **changes) -> dict:
+        """The query-string arguments, defaults left out, with `changes` applied."""
+        values = {"q": self.q, "tag": self.tags, "since": self.since, "until": self.until,
+                  "sort": self.sort, "page": self.page}
+        values.update(changes)
+        if values["sort"] == "relevance":
+            del values["sort"]
+        if values["page"] == 1:
+            del values["page"]
+        return {k: v for k, v in values.items() if v not in (None, "", [])}
+
+    def url(self, **changes) -> str:
+        """This search with some parameters changed; a change of filter goes back to page 1."""
+        if "page" not in changes:
+            changes["page"] = 1
+        return url_for("web.search", **self.args(**changes))
+
+    @property
+    def year(self) -> str | None:
+        """The year whose whole span since/until select, if they do."""
+        if self.since[:4].isdigit() and self.since[4:] == "-01-01" and self.until == self.since[:4] + "-12-31":
+            return self.since[:4]
+        return None
+
+    def toggled(self, tag: str) -> list[str]:
+        return [t for t in self.tags if t != tag] if tag in self.tags else self.tags + [tag]
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.tags or self.since or self.until)
+
+
+def _index() -> SearchIndex:
+    return current_app.extensions["search"].get()
+
+
+# --- Pages -----------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def search():
+    params = Params.read(request.args)
+    ix = _index()
+    if not params.q:
+        return render_template("home.html", params=params, overview=ix.overview())
+    asked = params.page
+    try:
+        if params.problem:
+            raise QueryError(params.problem)
+        results = params.search(ix)
+        if results.page > results.pages:  # past the end: show the last page
+            params = replace(params, page=results.pages)
+            results = params.search(ix)
+    except QueryError as exc:
+        return render_template("results.html", params=params, results=None, error=str(exc)), 400
+    shown_query = results.suggestion if results.corrected and results.suggestion else params.q
+    return render_template(
+        "results.html", params=params, results=results, error=None, asked_page=asked, shown_query=shown_query,
+        sorts=[(s, SORT_LABELS.get(s, s)) for s in SORTS],
+    )
+
+
+@bp.get("/doc/<path:path>")
+def document(path: str):
+    _check_path(path)
+    ix = _index()
+    doc = ix.document(path)
+    similar = ix.similar(path, limit=5)
+    q = _text(request.args.get("q"))
+    body_marks = ix.mark(doc.body, q) if q else []
+    return render_template(
+        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks),
+        title=formatting.pieces(doc.title, ix.mark(doc.title, q) if q else []),
+        body=formatting.paragraphs(doc.body, body_marks),
+    )
+
+
+# --- JSON ------------------------------------------------------------------------------------
+
+
+@bp.get("/api/search")
+def api_search():
+    params = Params.read(request.args)
+    if params.problem:
+        return _json_error(400, params.problem)
+    results = params.search(_index())
+    if results.page > results.pages:
+        return _json_error(400, f"page {params.page} is beyond the last page ({results.pages})")
+    return jsonify({"ok": True, **to_dict(results)})
+
+
+@bp.get("/api/doc/<path:path>")
+def api_document(path: str):
+    _check_path(path)
+    ix = _index()
+    return jsonify({"ok": True, "document": to_dict(ix.document(path)), "similar": to_dict(ix.similar(path, limit=5))})
+
+
+@bp.get("/api/overview")
+def api_overview():
+    return jsonify({"ok": True, **to_dict(_index().overview())})
+
+
+# --- Documents: paths ------------------------------------------------------
+
+
+def _check_path(path: str) -> None:
+    """A 404 for any path that could name something outside the archive. The index is the
+    only thing ever consulted, so this is a second line: such paths are never looked up."""
+    parts = path.split("/")
+    if (
+        path.startswith("/")
+        or "\\" in path
+        or _CONTROL.search(path)
+        or any(part in ("", ".", "..") for part in parts)
+        or ":" in parts[0]
+    ):
+        abort(404)
+
+
+# --- Errors ----------------------------------------------------------------------------------
+
+_UNAVAILABLE = {
+    IndexNotFound: ("No index yet", "There is no search index yet; run 'search index' to build one."),
+    IndexIncompatible: ("Index out of date", "The index was built by another version; run 'search index' to rebuild it."),
+    IndexDamaged: ("Index damaged", "The index is damaged; run 'search index' to rebuild it."),
+}
+
+
+@bp.app_errorhandler(SearchError)
+def search_error(exc: SearchError):
+    if isinstance(exc, DocumentNotFound):
+        return _fail(404, "Document not found", "There is no document at this address in the archive.")
+    if isinstance(exc, QueryError):
+        return _fail(400, "Cannot search that", str(exc))
+    # The full message names the folder: the log gets it, the visitor a next step.
+    current_app.logger.warning("%s", exc)
+    title, message = next(
+        (v for cls, v in _UNAVAILABLE.items() if isinstance(exc, cls)),
+        ("Index unavailable", "The index cannot be read; run 'search index' to rebuild it."),
+    )
+    return _fail(503, title, message)
+
+
+@bp.app_errorhandler(HTTPException)
+def http_error(exc: HTTPException):
+    if exc.code == 404:
+        response = _fail(404, "Not found", "There is nothing at this address.")
+    else:
+        response = _fail(exc.code or 500, exc.name, exc.description or exc.name)
+    allow = exc.get_response().headers.get("Allow")
+    if allow:
+        response.headers["Allow"] = allow
+    return response
+
+
+def _fail(status: int, title: str, message: str) -> Response:
+    if request.path.startswith("/api/"):
+        return _json_error(status, message)
+    page = render_template("error.html", status=status, title=title, message=message, params=Params())
+    return make_response(page, status)
+
+
+def _json_error(status: int, message: str) -> Response:
+    response = jsonify({"ok": False, "error": message})
+    response.status_code = status
+    return response
