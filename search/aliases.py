@@ -2,16 +2,18 @@
 
 Each group lists interchangeable expressions; a query that contains one of them also finds
 documents that use another, at a slightly lower weight than the words typed. Keep the list
-short and certain: an alias that is wrong for some documents costs more than it gives. It is
-read when a query is, so changing it needs no reindex.
+short and certain: an alias that is wrong for some documents costs more than it gives, and
+long formal names are left out (documents that spell out "Democratic People's Republic of
+Korea" name it "DPRK" too, and "Republic of Korea" inside it is the other Korea). It is read
+when a query is, so changing it needs no reindex.
 """
 
 from __future__ import annotations
 
 ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("DPRK", "North Korea", "Democratic People's Republic of Korea"),
-    ("ROK", "South Korea", "Republic of Korea"),
-    ("PRC", "People's Republic of China", "China"),
+    ("DPRK", "North Korea"),
+    ("ROK", "South Korea"),
+    ("PRC", "China"),
     ("POTUS", "President"),
     ("VPOTUS", "Vice President"),
     ("FLOTUS", "First Lady"),

@@ -174,7 +174,8 @@ class ParsedQuery:
 
     text: str
     query: query.Query
-    stems: set[str] = field(default_factory=set)  # terms to mark in snippets
+    stems: set[str] = field(default_factory=set)  # terms to mark wherever they occur
+    phrases: set[tuple[str, ...]] = field(default_factory=set)  # terms to mark only together
 
 
 class Lexicon:
@@ -248,7 +249,7 @@ class QueryReader:
     def read(self, text: str, reader) -> ParsedQuery:
         if len(text) > MAX_QUERY_CHARS:
             raise QueryError(f"the query is too long ({len(text)} characters; the limit is {MAX_QUERY_CHARS})")
-        text = text.replace("\x00", " ")
+        text = _CONTROL.sub(" ", text)
         if not text.strip():
             raise QueryError("the query is empty")
         try:
@@ -310,7 +311,7 @@ class QueryReader:
             return query.NullQuery  # a range without a field means nothing here
         if isinstance(q, query.Phrase):
             if not negated:
-                out.stems.update(q.words)
+                out.phrases.add(tuple(q.words))
             return q
         if isinstance(q, query.Term):
             if not negated and fieldname in ("title", "body"):
@@ -356,7 +357,10 @@ class QueryReader:
         if tag and not is_stop(tag) and FIELD_WEIGHTS["tags"]:
             clauses.append(query.Term("tags", tag, boost=FIELD_WEIGHTS["tags"]))
         if not negated:
-            out.stems.update(text for text, _ in tokens)
+            if len(tokens) == 1:
+                out.stems.add(tokens[0][0])
+            else:
+                out.phrases.add(tuple(text for text, _ in tokens))
         return query.Or(clauses, boost=boost).normalize() if clauses else query.NullQuery
 
     def _with_aliases(self, children: list[query.Query], out: ParsedQuery, negated: bool) -> list[query.Query]:
@@ -470,6 +474,7 @@ def _alias_table(analyzer) -> dict[tuple[str, ...], list[tuple[str, int]]]:
 _ALIAS_MAX_WORDS = 6
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # control characters read as spaces
 _DATE_VALUE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
 
 

@@ -15,30 +15,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import highlight, index as whoosh_index, query, scoring, sorting
-from whoosh.analysis import Token
+from whoosh import index as whoosh_index, query, scoring, sorting
 from whoosh.spelling import ListCorrector
 
 from . import storage
 from .analysis import TOKEN_RE, is_stop, normalize, stem
 from .documents import Document
+from .highlighting import Marker, Snippet
 from .errors import DocumentNotFound, IndexDamaged, QueryError
 from .querying import Lexicon, ParsedQuery, QueryReader
 from .settings import DEFAULT_LIMIT, MAX_LIMIT
 
 SORTS = ("relevance", "newest", "oldest")
-SNIPPET_CHARS = 280
-SNIPPET_CONTEXT = 100
 BM25_B = 0.75
 BM25_K1 = 1.2
-
-
-@dataclass
-class Snippet:
-    """A passage of a document, with the offsets of the matched words in `text`."""
-
-    text: str
-    matches: list[list[int]] = field(default_factory=list)  # [start, end) pairs
 
 
 @dataclass
@@ -200,7 +190,7 @@ class SearchIndex:
         else:
             total = len(found)
         pages = max(1, -(-total // limit))
-        pattern = _term_pattern(parsed.stems)
+        marker = Marker(parsed.stems, parsed.phrases)
         hits = []
         for rank, hit in enumerate(found[(page - 1) * limit : page * limit], start=(page - 1) * limit + 1):
             stored = hit.fields()
@@ -215,8 +205,8 @@ class SearchIndex:
                     tags=_tags(stored),
                     source_url=stored.get("source_url"),
                     score=_score(hit.score),
-                    snippet=make_snippet(text, pattern, parsed.stems) if snippets else Snippet(""),
-                    title_matches=_matches(title, pattern, parsed.stems),
+                    snippet=marker.snippet(text) if snippets else Snippet(""),
+                    title_matches=marker.spans(title),
                     doc_id=stored.get("doc_id"),
                 )
             )
@@ -263,6 +253,15 @@ class SearchIndex:
                     tags_of[docnum].append(value)
             self._facet_maps = (dates, tags_of)
         return self._facet_maps
+
+    def mark(self, text: str, query_text: str) -> list[list[int]]:
+        """The [start, end) offsets in `text` of the words `query_text` matches, read as
+        `search` reads it; [] when the query cannot be read."""
+        try:
+            parsed = self.reader.read(query_text, self._searcher.reader())
+        except QueryError:
+            return []
+        return Marker(parsed.stems, parsed.phrases).spans(text)
 
     # --- Spelling --------------------------------------------------------------------------
 
@@ -414,67 +413,3 @@ def _tags(stored: dict) -> list[str]:
 def _body(stored: dict) -> str:
     content = stored.get("content")
     return zlib.decompress(content).decode("utf-8") if content else ""
-
-
-# --- Snippets ------------------------------------------------------------------------------
-
-
-def _term_pattern(stems: set[str]) -> re.Pattern | None:
-    """A regular expression that finds candidate words for the given stems in raw text.
-
-    It runs in C over the text; only its candidates are stemmed in Python, so a snippet never
-    needs the whole document tokenized. A stem is a prefix of its words, except that porter2
-    turns a final y into i ("policy" -> "polici"), so that last letter is left out.
-    """
-    prefixes = {s[:-1] if s.endswith("i") and len(s) > 2 else s for s in stems if s}
-    if not prefixes:
-        return None
-    alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE)
-
-
-def _matches(text: str, pattern: re.Pattern | None, stems: set[str], limit: int = 2000) -> list[list[int]]:
-    if pattern is None or not text:
-        return []
-    spans = []
-    for match in pattern.finditer(text):
-        word = normalize(match.group())
-        if not is_stop(word) and stem(word) in stems:
-            spans.append([match.start(), match.end()])
-            if len(spans) >= limit:
-                break
-    return spans
-
-
-_FRAGMENTER = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_CONTEXT, autotrim=True, charlimit=None)
-_SCORER = highlight.BasicFragmentScorer()
-
-
-def make_snippet(text: str, pattern: re.Pattern | None, stems: set[str]) -> Snippet:
-    """The best passage of `text` for the query (about 280 characters), with the matched words;
-    the opening of the text when nothing in it matched."""
-    spans = _matches(text, pattern, stems)
-    if not spans:
-        return Snippet(_opening(text))
-    tokens = []
-    for start, end in spans:
-        token = Token(text=stem(normalize(text[start:end])), startchar=start, endchar=end, matched=True)
-        token.boost = 1.0
-        tokens.append(token)
-    fragments = list(_FRAGMENTER.fragment_matches(text, tokens))
-    best = highlight.top_fragments(fragments, 1, _SCORER, highlight.FIRST, minscore=0)
-    fragment = best[0] if best else fragments[0]
-    start, end = fragment.startchar, fragment.endchar
-    prefix = "… " if start > 0 else ""
-    suffix = " …" if end < len(text) else ""
-    passage = " ".join(text[start:end].split("\n"))  # one line; the offsets do not move
-    shift = len(prefix) - start
-    matches = [[t.startchar + shift, t.endchar + shift] for t in fragment.matches]
-    return Snippet(prefix + passage + suffix, matches)
-
-
-def _opening(text: str, size: int = SNIPPET_CHARS) -> str:
-    if len(text) <= size:
-        return " ".join(text.split("\n"))
-    cut = text.rfind(" ", 0, size)
-    return " ".join(text[: cut if cut > size // 2 else size].split("\n")) + " …"

@@ -302,3 +302,24 @@ def test_aliases_find_the_other_name(tmp_path):
         assert found(ix, "DPRK")[0] == "dprk.md"
         hit = next(h for h in ix.search("DPRK").results if h.path == "nk.md")
         assert [hit.snippet.text[s:e] for s, e in hit.snippet.matches] == ["North", "Korea"]
+
+
+def test_phrases_are_marked_only_where_their_words_stand_together(small):
+    hit = small.search('"Department of State"').results[0]
+    marked = [hit.snippet.text[s:e] for s, e in hit.snippet.matches]
+    assert marked == ["Department", "State’s"]
+    text = "The State of the Union. The Department of State spoke; a department store."
+    spans = small.mark(text, '"Department of State"')
+    assert [text[s:e] for s, e in spans] == ["Department", "State"]
+    assert spans[0][0] == text.index("Department of State")
+
+
+def test_mark_uses_the_same_reading_as_search(small):
+    text = "Sanctioned banks; new sanctions on Russia’s banks."
+    assert [text[s:e] for s, e in small.mark(text, "sanction Russia")] == ["Sanctioned", "sanctions", "Russia’s"]
+    assert small.mark(text, "the") == []  # a query that cannot be read marks nothing
+    assert small.mark(text, "Russia -sanctions") == [[text.index("Russia"), text.index("Russia") + len("Russia’s")]]
+
+
+def test_control_characters_in_a_query_are_spaces(small):
+    assert found(small, "\x01\x02 Maui\x00") == found(small, "Maui")
