@@ -22,13 +22,12 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from whoosh import qparser, query
-from whoosh.matching import WrappingMatcher
 from whoosh.qparser import syntax
-from whoosh.query.wrappers import WrappingQuery
 
 from .aliases import ALIAS_GROUPS, ALIAS_WEIGHT
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError
+from .ranking import AllWordsBonus
 from .settings import MAX_QUERY_CHARS
 
 TEXT = "_text"  # the parser's field for words typed without one
@@ -110,62 +109,6 @@ class _PlusMinus(qparser.PlusMinusPlugin):
         if banned:
             result = syntax.AndNotGroup([result, banned])
         return result
-
-
-class AllWordsBonus(WrappingQuery):
-    """Scores documents as its child does, times `factor` for those that match every clause.
-
-    The set of such documents is found per segment with an unscored AND, which skips through
-    the postings; the child is scored once. (An OR plus a boosted AND would score every
-    clause twice.)
-    """
-
-    def __init__(self, child: query.Query, clauses: list[query.Query], factor: float):
-        super().__init__(child)
-        self.clauses = clauses
-        self.factor = factor
-
-    def _rewrap(self, child):
-        return self.__class__(child, self.clauses, self.factor)
-
-    def __eq__(self, other):
-        return (
-            isinstance(other, AllWordsBonus)
-            and self.child == other.child
-            and self.clauses == other.clauses
-            and self.factor == other.factor
-        )
-
-    def __hash__(self):
-        return hash(self.child) ^ hash(self.factor)
-
-    def matcher(self, searcher, context=None):
-        child = self.child.matcher(searcher, context)
-        if context is not None and not context.weighting:
-            return child  # unscored: only which documents match matters
-        everything = query.And(self.clauses).matcher(searcher, searcher.boolean_context())
-        docs = set(everything.all_ids()) if everything.is_active() else set()
-        return _BonusMatcher(child, docs, self.factor) if docs else child
-
-
-class _BonusMatcher(WrappingMatcher):
-    def __init__(self, child, docs: set[int], factor: float):
-        super().__init__(child)
-        self.docs = docs
-        self.factor = factor
-
-    def _replacement(self, newchild):
-        return self.__class__(newchild, self.docs, self.factor)
-
-    def score(self):
-        score = self.child.score()
-        return score * self.factor if self.child.id() in self.docs else score
-
-    def max_quality(self):
-        return self.child.max_quality() * self.factor
-
-    def block_quality(self):
-        return self.child.block_quality() * self.factor
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index, query, scoring, sorting
+from whoosh import index as whoosh_index, query, sorting
 from whoosh.spelling import ListCorrector
 
 from . import storage
@@ -24,6 +24,7 @@ from .documents import Document
 from .highlighting import Marker, Snippet
 from .errors import DocumentNotFound, IndexDamaged, QueryError
 from .querying import Lexicon, ParsedQuery, QueryReader
+from .ranking import CachedBM25F
 from .settings import DEFAULT_LIMIT, MAX_LIMIT
 
 SORTS = ("relevance", "newest", "oldest")
@@ -93,7 +94,7 @@ class SearchIndex:
         generation = storage.current_generation(self.root)
         try:
             ix = whoosh_index.open_dir(str(generation.path))
-            searcher = ix.searcher(weighting=scoring.BM25F(B=BM25_B, K1=BM25_K1))
+            searcher = ix.searcher(weighting=CachedBM25F(B=BM25_B, K1=BM25_K1))
         except Exception as exc:  # Whoosh raises many kinds on damaged files
             raise IndexDamaged(self.root, f"{exc.__class__.__name__}: {exc}"[:200]) from None
         if self._searcher is not None:

@@ -323,3 +323,20 @@ def test_mark_uses_the_same_reading_as_search(small):
 
 def test_control_characters_in_a_query_are_spaces(small):
     assert found(small, "\x01\x02 Maui\x00") == found(small, "Maui")
+
+
+def test_cached_lengths_score_exactly_as_whooshs_bm25f(small_index):
+    from whoosh import scoring
+    from whoosh.index import open_dir
+
+    from search.querying import Lexicon, QueryReader
+    from search.ranking import CachedBM25F
+
+    ix = open_dir(str(small_index / "gen-000001"))
+    reader = QueryReader(ix.schema, Lexicon(small_index / "gen-000001" / "words.tsv"))
+    for text in ["Russia sanctions", "President OR ports OR Maui", '"Inflation Reduction Act"', "running"]:
+        q = reader.read(text, ix.reader()).query
+        with ix.searcher(weighting=scoring.BM25F()) as plain, ix.searcher(weighting=CachedBM25F()) as cached:
+            expected = [(h.docnum, round(h.score, 9)) for h in plain.search(q, limit=None)]
+            got = [(h.docnum, round(h.score, 9)) for h in cached.search(q, limit=None)]
+        assert got == expected and expected
