@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index, query, sorting
+from whoosh import index as whoosh_index
 from whoosh.spelling import ListCorrector
 
 from . import storage
@@ -151,19 +151,17 @@ class SearchIndex:
         since, until = _check_day(since, "since"), _check_day(until, "until")
         searcher = self._searcher
         parsed = self.reader.read(text, searcher.reader())
-        tag_filter = query.Or([query.Term("tags", t.strip().lower()) for t in tags]).normalize() if tags else None
-        date_filter = query.TermRange("date", since, until) if since or until else None
-
+        wanted = _Filters(frozenset(t.strip().lower() for t in tags if t.strip()), since, until)
         suggestion = self.suggest(text)
         corrected = False
-        results = self._run(parsed, tag_filter, date_filter, sort, page, limit, facets, snippets)
+        results = self._run(parsed, wanted, sort, page, limit, facets, snippets)
         if results.total == 0 and suggestion:
             try:
                 retry = self.reader.read(suggestion, searcher.reader())
             except QueryError:
                 retry = None
             if retry is not None:
-                again = self._run(retry, tag_filter, date_filter, sort, page, limit, facets, snippets)
+                again = self._run(retry, wanted, sort, page, limit, facets, snippets)
                 if again.total:
                     results, corrected = again, True
         results.query = text
@@ -172,31 +170,42 @@ class SearchIndex:
         results.seconds = round(time.perf_counter() - started, 4)
         return results
 
-    def _run(self, parsed: ParsedQuery, tag_filter, date_filter, sort, page, limit, facets, snippets) -> SearchResults:
-        searcher = self._searcher
-        filters = [f for f in (tag_filter, date_filter) if f is not None]
-        combined = (filters[0] if len(filters) == 1 else query.And(filters)) if filters else None
-        sortedby = None
-        if sort == "newest":
-            sortedby = [sorting.FieldFacet("date", reverse=True), sorting.ScoreFacet()]
-        elif sort == "oldest":
-            # Undated documents sort last either way.
-            sortedby = [sorting.TranslateFacet(lambda v: v or "~", sorting.FieldFacet("date")), sorting.ScoreFacet()]
-        # optimize=False: every match is scored, which also counts them; with block skipping
-        # Whoosh would have to run the query a second time for the total.
-        found = searcher.search(parsed.query, limit=page * limit, filter=combined, sortedby=sortedby, optimize=False)
-        tag_counts = year_counts = None
-        if facets:
-            total, tag_counts, year_counts = self._facets(parsed.query, tag_filter, date_filter)
+    def _run(self, parsed: ParsedQuery, wanted: "_Filters", sort, page, limit, facets, snippets) -> SearchResults:
+        """One scored pass over every match; filters, counts and date order are then applied to
+        the matched documents, so the total and the facets cost no second query."""
+        tag_counts: Counter = Counter()
+        year_counts: Counter = Counter()
+        if not facets and not wanted.active and sort == "relevance":
+            # Only the top of the ranking is needed; optimize=False still scores (and so
+            # counts) every match, where block skipping would need a second pass to count.
+            found = self._searcher.search(parsed.query, limit=page * limit, optimize=False)
+            ranked, total = found.top_n, len(found)
         else:
-            total = len(found)
-        pages = max(1, -(-total // limit))
+            found = self._searcher.search(parsed.query, limit=None, optimize=False)
+            dates, tags_of = self._maps()
+            ranked = []
+            for score, docnum in found.top_n:
+                tag_ok = wanted.tags_ok(tags_of[docnum])
+                date_ok = wanted.date_ok(dates[docnum])
+                if tag_ok and date_ok:
+                    ranked.append((score, docnum))
+                if facets:
+                    # Each facet counts with the other filters only, so a user can see, and
+                    # switch to, the other categories and years.
+                    if date_ok:
+                        tag_counts.update(tags_of[docnum])
+                    if tag_ok and dates[docnum]:
+                        year_counts[dates[docnum][:4]] += 1
+            total = len(ranked)
+        if sort != "relevance":
+            # By date, then by score; undated documents last either way.
+            newest = sort == "newest"
+            ranked.sort(key=lambda sd: (dates[sd[1]] != "", dates[sd[1]] if newest else _inverted(dates[sd[1]]), sd[0]), reverse=True)
         marker = Marker(parsed.stems, parsed.phrases)
         hits = []
-        for rank, hit in enumerate(found[(page - 1) * limit : page * limit], start=(page - 1) * limit + 1):
-            stored = hit.fields()
+        for rank, (score, docnum) in enumerate(ranked[(page - 1) * limit : page * limit], start=(page - 1) * limit + 1):
+            stored = self._searcher.stored_fields(docnum)
             title = stored.get("title", "")
-            text = _body(stored) if snippets else ""
             hits.append(
                 Hit(
                     rank=rank,
@@ -205,40 +214,17 @@ class SearchIndex:
                     date=stored.get("date"),
                     tags=_tags(stored),
                     source_url=stored.get("source_url"),
-                    score=_score(hit.score),
-                    snippet=marker.snippet(text) if snippets else Snippet(""),
+                    score=round(float(score), 4),
+                    snippet=marker.snippet(_body(stored)) if snippets else Snippet(""),
                     title_matches=marker.spans(title),
                     doc_id=stored.get("doc_id"),
                 )
             )
         return SearchResults(
-            query=parsed.text, total=total, page=page, pages=pages, limit=limit, sort=sort,
-            suggestion=None, corrected=False, seconds=0.0, results=hits, tags=tag_counts, years=year_counts,
-        )
-
-    def _facets(self, q, tag_filter, date_filter) -> tuple[int, list[FacetCount], list[FacetCount]]:
-        """Counts by category and by year. Each facet counts with the other filters only, so
-        a user can see, and switch to, the other categories and years."""
-        searcher = self._searcher
-        dates, tags_of = self._maps()
-        matched = searcher.docs_for_query(q)
-        in_tags = set(searcher.docs_for_query(tag_filter)) if tag_filter is not None else None
-        in_dates = set(searcher.docs_for_query(date_filter)) if date_filter is not None else None
-        tag_counts: Counter = Counter()
-        year_counts: Counter = Counter()
-        total = 0
-        for docnum in matched:
-            tag_ok = in_tags is None or docnum in in_tags
-            date_ok = in_dates is None or docnum in in_dates
-            if date_ok:
-                tag_counts.update(tags_of[docnum])
-            if tag_ok and dates[docnum]:
-                year_counts[dates[docnum][:4]] += 1
-            total += tag_ok and date_ok
-        return (
-            total,
-            [FacetCount(t, c) for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))],
-            [FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)],
+            query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
+            suggestion=None, corrected=False, seconds=0.0, results=hits,
+            tags=[FacetCount(t, c) for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))] if facets else None,
+            years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
         )
 
     def _maps(self) -> tuple[list[str], list[list[str]]]:
@@ -378,12 +364,33 @@ class _FrequencyCorrector(ListCorrector):
             yield score + min(self.lexicon.count(word), 10**6) / 10**7, word
 
 
-def _score(key) -> float:
-    """The relevance score of a hit; when sorting by date Whoosh gives the sort key, whose
-    last part is the negated score of the ScoreFacet tiebreak."""
-    if isinstance(key, tuple):
-        key = -key[-1] if key and isinstance(key[-1], (int, float)) else 0.0
-    return round(float(key or 0.0), 4)
+@dataclass(frozen=True)
+class _Filters:
+    """The tag and date filters of a search, tested against each matched document."""
+
+    tags: frozenset[str]
+    since: str | None
+    until: str | None
+
+    @property
+    def active(self) -> bool:
+        return bool(self.tags) or self.since is not None or self.until is not None
+
+    def tags_ok(self, tags: list[str]) -> bool:
+        return not self.tags or any(t in self.tags for t in tags)
+
+    def date_ok(self, date: str) -> bool:
+        if self.since is None and self.until is None:
+            return True
+        return bool(date) and (self.since is None or date >= self.since) and (self.until is None or date <= self.until)
+
+
+_INVERT = str.maketrans("0123456789", "9876543210")
+
+
+def _inverted(date: str) -> str:
+    """A YYYY-MM-DD date whose order is reversed, so one descending sort serves both orders."""
+    return date.translate(_INVERT)
 
 
 def _check_day(value: str | None, name: str) -> str | None:
