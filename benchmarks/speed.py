@@ -324,13 +324,22 @@ def _get(port: int, path: str) -> None:
 
 
 def _rss_mb(pid: int) -> float | None:
+    """The resident memory of a process and its children (the server's worker processes)."""
+    total = 0
+    pids = [pid]
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        pids += [int(c) for c in children]
     except OSError:
-        return None
-    return None
+        pass
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return round(total / 1024, 1) if total else None
 
 
 # --- Peers ------------------------------------------------------------------------------------

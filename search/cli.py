@@ -167,12 +167,13 @@ def batch_command(queries, index_dir, limit, format_, output):
 @_index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 for every interface.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
-def serve_command(index_dir, host, port, threads):
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Threads in each process.")
+@click.option("--processes", default=settings.serve_processes(), show_default=True, type=click.IntRange(1, 32), help="Server processes sharing the port (one core each).")
+def serve_command(index_dir, host, port, threads, processes):
     """Serve the search page (with waitress) until Ctrl-C."""
     from web import serve
 
-    serve(settings.index_path(index_dir), host=host, port=port, threads=threads)
+    serve(settings.index_path(index_dir), host=host, port=port, threads=threads, processes=processes)
 
 
 # --- Rendering -------------------------------------------------------------------------------

@@ -52,3 +52,8 @@ def build_workers() -> int:
     if from_env and from_env.isdigit() and int(from_env) > 0:
         return int(from_env)
     return max(1, min(os.cpu_count() or 1, 4))
+
+
+def serve_processes() -> int:
+    """How many processes `search serve` runs: one per core, up to four."""
+    return max(1, min(os.cpu_count() or 1, 4))

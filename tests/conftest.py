@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
+import subprocess
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +143,43 @@ def archive_index(tmp_path_factory) -> Path:
     index = tmp_path_factory.mktemp("archive") / "index"
     build_index(ARCHIVE, index)
     return index
+
+
+class RunningServer:
+    """A real `search serve` process on loopback, started by `serve_process`."""
+
+    def __init__(self, process, port: int, log: Path):
+        self.process, self.port, self.log = process, port, log
+        self.url = f"http://127.0.0.1:{port}/"
+
+    def stderr(self) -> str:
+        return self.log.read_text(encoding="utf-8")
+
+
+@contextlib.contextmanager
+def serve_process(index: Path, log_dir: Path, *options: str):
+    """Run `search serve --index INDEX --port 0 OPTIONS` until the block ends; yields a
+    RunningServer once it has printed the URL it listens on."""
+    executable = shutil.which("search")
+    if executable is None:
+        pytest.skip("the search command is not installed (pip install . puts it on PATH)")
+    log = log_dir / f"serve-{os.getpid()}-{time.monotonic_ns()}.txt"
+    env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX", "SEARCH_ARCHIVE")}
+    with open(log, "w") as handle:
+        process = subprocess.Popen([executable, "serve", "--index", str(index), "--port", "0", *options],
+                                   stdout=subprocess.DEVNULL, stderr=handle, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while not (match := re.search(r"Serving http://[^ ]+:(\d+)/", log.read_text(encoding="utf-8"))):
+            assert process.poll() is None, f"search serve exited: {log.read_text()}"
+            assert time.monotonic() < deadline, f"search serve did not start: {log.read_text()}"
+            time.sleep(0.05)
+        yield RunningServer(process, int(match[1]), log)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -6,9 +6,6 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
-import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -17,7 +14,7 @@ import pytest
 
 from search import build_index
 
-from .conftest import write_doc, write_small_archive
+from .conftest import serve_process, write_doc, write_small_archive
 from .test_web import HOSTILE_BODY, HOSTILE_TITLE, write_budget_archive
 
 pytestmark = pytest.mark.browser
@@ -49,12 +46,6 @@ PHONE = {"width": 375, "height": 812}
 # --- The server ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def archive_index(tmp_path_factory) -> Path:
     """The small archive, 25 budget documents (3 pages), a long document, and hostile ones."""
@@ -75,39 +66,9 @@ def archive_index(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(archive_index, tmp_path_factory):
-    """`search serve` in a subprocess on a free port; yields its base URL."""
-    executable = shutil.which("search")
-    if executable is None:
-        pytest.skip("the search command is not installed (pip install . puts it on PATH)")
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("serve") / "stderr.txt"
-    env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX", "SEARCH_ARCHIVE")}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [executable, "serve", "--index", str(archive_index), "--port", str(port)],
-            stdout=subprocess.DEVNULL, stderr=log, env=env,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, f"search serve exited: {log_path.read_text()}"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                if "Serving " in log_path.read_text():  # printed once it listens
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"search serve did not start on {port}: {log_path.read_text()}")
-            time.sleep(0.05)
-        yield {"url": f"http://127.0.0.1:{port}/", "log": log_path}
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    """The real `search serve` on a free loopback port; yields its base URL and log."""
+    with serve_process(archive_index, tmp_path_factory.mktemp("serve")) as running:
+        yield {"url": running.url, "log": running.log}
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from search import build_index, open_index, to_dict
 from search.storage import CURRENT, META
 from web import create_app, formatting
 
-from .conftest import REPO, write_doc, write_small_archive
+from .conftest import REPO, serve_process, write_doc, write_small_archive
 
 NATO = "statements-releases/2024-07/2024-07-11-nato-partners.md"
 MAUI = "statements-releases/2024-07/2024-07-25-maui.md"
@@ -736,52 +736,48 @@ def test_the_json_links_on_the_pages(client):
     assert client.get(link).json["ok"] is True
 
 
-# --- serve -----------------------------------------------------------------------------------
+# --- serve: the real `search serve` ------------------------------------------------------------
 
 
-class FakeServer:
-    effective_host, effective_port = "127.0.0.1", 8000
+def fetch(url: str):
+    import urllib.error
+    import urllib.request
 
-    def __init__(self, app, **options):
-        self.app, self.options = app, options
-        FakeServer.last = self
-
-    def run(self):
-        FakeServer.ran = True
-
-
-def test_serve_uses_waitress_on_localhost_without_a_version_and_prints_the_url(small_index, monkeypatch, capsys):
-    import waitress
-
-    monkeypatch.setattr(waitress, "create_server", FakeServer)
-    web.serve(small_index)
-    options = FakeServer.last.options
-    assert options["host"] == "127.0.0.1" and options["port"] == 8000 and options["threads"] == 8
-    assert options["ident"] == "search"
-    assert FakeServer.ran
-    err = capsys.readouterr().err
-    assert f"Serving http://127.0.0.1:8000/ (index: {small_index.resolve()}) — Ctrl-C to stop" in err
-    assert FakeServer.last.app.config["SEARCH_INDEX"] == str(small_index)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
 
 
-def test_search_serve_passes_its_options(small_index, monkeypatch):
-    import waitress
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_serve_listens_on_loopback_with_waitress_and_prints_the_url(small_index, tmp_path, processes):
+    with serve_process(small_index, tmp_path, "--processes", processes) as server:
+        assert re.search(rf"Serving http://127\.0\.0\.1:{server.port}/ \(index: {re.escape(str(small_index.resolve()))}", server.stderr())
+        statuses = [fetch(server.url + "api/search?q=Maui") for _ in range(6)]
+        assert {status for status, _, _ in statuses} == {200}
+        assert all(headers["Server"] == "search" for _, headers, _ in statuses)
+        assert json.loads(statuses[0][2])["results"][0]["path"].endswith("maui.md")
+        server.process.terminate()
+        assert server.process.wait(timeout=15) == 0
+    assert server.stderr().rstrip().endswith("Stopped.")
+
+
+def test_serve_warns_when_there_is_no_index_yet_and_answers_503(tmp_path):
+    with serve_process(tmp_path / "none", tmp_path) as server:
+        assert "Warning: no index at" in server.stderr()
+        status, _, body = fetch(server.url + "api/search?q=Maui")
+        assert status == 503 and json.loads(body)["ok"] is False
+
+
+def test_search_serve_options_reach_the_server(small_index):
     from click.testing import CliRunner
 
     from search.cli import cli
 
-    monkeypatch.setattr(waitress, "create_server", FakeServer)
-    result = CliRunner().invoke(cli, ["serve", "--index", str(small_index), "--host", "::1", "--port", "9999", "--threads", "2"])
-    assert result.exit_code == 0, result.output
-    assert FakeServer.last.options == {"host": "::1", "port": 9999, "threads": 2, "ident": "search"}
-
-
-def test_serve_warns_when_there_is_no_index_yet(tmp_path, monkeypatch, capsys):
-    import waitress
-
-    monkeypatch.setattr(waitress, "create_server", FakeServer)
-    web.serve(tmp_path / "none")
-    assert "Warning: no index at" in capsys.readouterr().err
+    result = CliRunner().invoke(cli, ["serve", "-h"])
+    for option in ["--index", "--host", "--port", "--threads", "--processes"]:
+        assert option in result.output
 
 
 def test_serve_explains_a_port_in_use(small_index):

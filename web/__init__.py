@@ -9,6 +9,9 @@ returns; `formatting.py` turns matched-word offsets into pieces the templates ma
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -103,21 +106,82 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def serve(index: Path, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> None:
-    """Serve the search page with waitress until Ctrl-C; the URL goes to stderr."""
+def serve(index: Path, host: str = "127.0.0.1", port: int = 8000, threads: int = 8, processes: int = 1) -> None:
+    """Serve the search page with waitress until Ctrl-C; the URL goes to stderr.
+
+    With `processes` > 1 the listening socket is shared by that many forked processes, each a
+    waitress server with its own threads and its own open index: searching is pure Python, so
+    one process uses one core whatever its thread count.
+    """
     from waitress import create_server
 
-    app = create_app({"SEARCH_INDEX": str(index)})
     try:
-        server = create_server(app, host=host, port=port, threads=threads, ident="search")
+        listener = socket.create_server((host, port), family=_family(host), backlog=1024)
     except OSError as exc:
         raise SystemExit(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
-    urls = ", ".join(f"http://{f'[{h}]' if ':' in str(h) else h}:{p}/" for h, p in listening)
+    bound_host, bound_port = listener.getsockname()[:2]
+    url = f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}/"
     try:
         open_index(Path(index)).close()
     except SearchError as exc:
         print(f"Warning: {exc}; the page says so until an index exists (no restart needed).", file=sys.stderr)
-    print(f"Serving {urls} (index: {Path(index).resolve()}) — Ctrl-C to stop", file=sys.stderr, flush=True)
-    server.run()  # returns on Ctrl-C
+    processes = processes if hasattr(os, "fork") else 1
+    workers = f", {processes} processes" if processes > 1 else ""
+    print(f"Serving {url} (index: {Path(index).resolve()}{workers}) — Ctrl-C to stop", file=sys.stderr, flush=True)
+
+    def run_one() -> None:
+        app = create_app({"SEARCH_INDEX": str(index)})
+        server = create_server(app, sockets=[listener], threads=threads, ident="search")
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+
+    if processes <= 1:
+        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C
+        run_one()
+        print("Stopped.", file=sys.stderr)
+        return
+    children = []
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:  # a worker: serve until told to stop
+            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+            try:
+                run_one()
+            finally:
+                os._exit(0)
+        children.append(pid)
+    listener.close()
+    _wait_for(children)
     print("Stopped.", file=sys.stderr)
+
+
+def _wait_for(children: list[int]) -> None:
+    """Wait for the worker processes; Ctrl-C or SIGTERM stops them all."""
+    def stop(*_):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        for pid in children:
+            os.waitpid(pid, 0)
+    except KeyboardInterrupt:
+        stop()
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def _family(host: str) -> int:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
