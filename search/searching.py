@@ -24,7 +24,7 @@ from .documents import Document
 from .highlighting import Marker, Snippet
 from .errors import DocumentNotFound, IndexDamaged, QueryError
 from .querying import Lexicon, ParsedQuery, QueryReader
-from .ranking import CachedBM25F
+from .ranking import CachedBM25F, term_at_a_time
 from .settings import DEFAULT_LIMIT, MAX_LIMIT
 
 SORTS = ("relevance", "newest", "oldest")
@@ -175,16 +175,20 @@ class SearchIndex:
         the matched documents, so the total and the facets cost no second query."""
         tag_counts: Counter = Counter()
         year_counts: Counter = Counter()
-        if not facets and not wanted.active and sort == "relevance":
+        matches = term_at_a_time(parsed.query, self._searcher)
+        if matches is None and not facets and not wanted.active and sort == "relevance":
             # Only the top of the ranking is needed; optimize=False still scores (and so
             # counts) every match, where block skipping would need a second pass to count.
             found = self._searcher.search(parsed.query, limit=page * limit, optimize=False)
             ranked, total = found.top_n, len(found)
+        elif matches is not None and not facets and not wanted.active:
+            ranked, total = matches, len(matches)
         else:
-            found = self._searcher.search(parsed.query, limit=None, optimize=False)
+            if matches is None:
+                matches = self._searcher.search(parsed.query, limit=None, optimize=False).top_n
             dates, tags_of = self._maps()
             ranked = []
-            for score, docnum in found.top_n:
+            for score, docnum in matches:
                 tag_ok = wanted.tags_ok(tags_of[docnum])
                 date_ok = wanted.date_ok(dates[docnum])
                 if tag_ok and date_ok:
@@ -199,6 +203,7 @@ class SearchIndex:
             total = len(ranked)
         if sort != "relevance":
             # By date, then by score; undated documents last either way.
+            dates, _ = self._maps()
             newest = sort == "newest"
             ranked.sort(key=lambda sd: (dates[sd[1]] != "", dates[sd[1]] if newest else _inverted(dates[sd[1]]), sd[0]), reverse=True)
         marker = Marker(parsed.stems, parsed.phrases)

@@ -340,3 +340,44 @@ def test_cached_lengths_score_exactly_as_whooshs_bm25f(small_index):
             expected = [(h.docnum, round(h.score, 9)) for h in plain.search(q, limit=None)]
             got = [(h.docnum, round(h.score, 9)) for h in cached.search(q, limit=None)]
         assert got == expected and expected
+
+
+TERM_AT_A_TIME_QUERIES = [
+    "Russia", "Russia sanctions", "Maui recovery running", "President OR ports", "DPRK", "North Korea missile",
+    '"Inflation Reduction Act"', '"Department of State"', "COVID-19 vaccines", "insul* prices", "title:Maui",
+    "body:ports supply", "tags:blog ports", "clean energy investment history", "(Russia sanctions) OR Maui",
+    "Maui OR (Russia sanctions)",
+]
+
+
+@pytest.mark.parametrize("text", TERM_AT_A_TIME_QUERIES)
+def test_term_at_a_time_scores_exactly_as_whooshs_matchers(tmp_path, text):
+    from search.ranking import term_at_a_time
+
+    from .conftest import write_small_archive
+
+    root = write_small_archive(tmp_path / "archive")
+    write_doc(root, "nk.md", title="North Korea", date="'2024-01-02'", body="North Korea fired a missile; the DPRK denied it.")
+    write_doc(root, "gone.md", title="Gone", date="'2024-01-03'", body="Russia sanctions Maui DPRK, soon deleted.")
+    build_index(root, tmp_path / "ix")
+    (root / "gone.md").unlink()  # an update leaves a deleted document in a segment
+    write_doc(root, "late.md", title="Late", date="'2024-01-04'", body="Russia and North Korea again; clean energy.")
+    from search import update_index
+
+    update_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        parsed = ix.reader.read(text, ix._searcher.reader())
+        fast = term_at_a_time(parsed.query, ix._searcher)
+        assert fast is not None, f"{text!r} should take the fast path"
+        slow = [(round(s, 9), d) for s, d in ix._searcher.search(parsed.query, limit=None, optimize=False).top_n]
+        assert [(round(s, 9), d) for s, d in fast] == slow
+        assert slow or text in ("title:Maui",)
+
+
+def test_queries_term_at_a_time_cannot_score_go_through_whoosh(small):
+    from search.ranking import term_at_a_time
+
+    for text in ["Russia NOT sanctions", "Kishda~", "Maui -ports", "+Russia sanctions", "date:2024 Russia"]:
+        parsed = small.reader.read(text, small._searcher.reader())
+        assert term_at_a_time(parsed.query, small._searcher) is None
+    assert found(small, "Russia NOT sanctions") == [NATO]
