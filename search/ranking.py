@@ -174,9 +174,14 @@ def _plan(q: query.Query):
         if child is None or any(c is None for c in clauses):
             return None
         return ("bonus", child, clauses, q.factor)
-    if type(q) is query.Require:
-        scored, required = _plan(q.a), _plan(q.b)
-        return None if scored is None or required is None else ("require", scored, required)
+    if type(q) in (query.Require, query.AndNot):
+        scored, other = _plan(q.a), _plan(q.b)
+        kind = "require" if type(q) is query.Require else "andnot"
+        return None if scored is None or other is None else (kind, scored, other)
+    if type(q) is query.Prefix:
+        return ("prefix", q.fieldname, q.text)  # only as a filter: which documents match
+    if type(q) is query.TermRange:
+        return ("range", q.fieldname, q.start, q.end, q.startexcl, q.endexcl)
     if type(q) is query.Term:
         return ("term", q.fieldname, q.text, q.boost)
     if type(q) is query.Phrase and len(q.words) > 1:
@@ -197,16 +202,19 @@ def _accumulate(plan, searcher, reader, weighting, boost: float, scores: dict[in
         return _add_term(searcher, reader, weighting, fieldname, text, boost * term_boost, scores)
     if kind == "phrase":
         return _add_phrase(plan, searcher, reader, weighting, boost, scores)
-    if kind == "require":  # scored by its first part, for documents that also match the second
-        _, scored, required = plan
+    if kind in ("require", "andnot"):  # scored by the first part; the second filters
+        _, scored, other = plan
         found: dict[int, float] = {}
         if not _accumulate(scored, searcher, reader, weighting, boost, found):
             return False
-        allowed = _docs(required, reader)
+        other_docs = _docs(other, reader)
+        keep = kind == "require"
         for docnum, score in found.items():
-            if docnum in allowed:
+            if (docnum in other_docs) == keep:
                 scores[docnum] = scores.get(docnum, 0.0) + score
         return True
+    if kind in ("prefix", "range"):
+        return False  # scored as Whoosh scores them: leave the query to Whoosh
     if kind == "or":
         _, children, or_boost = plan
         return all(_accumulate(child, searcher, reader, weighting, boost * or_boost, scores) for child in children)
@@ -366,6 +374,10 @@ def _docs(plan, reader) -> set[int]:
         return _phrase_docs(plan, reader)
     if plan[0] == "require":
         return _docs(plan[1], reader) & _docs(plan[2], reader)
+    if plan[0] == "andnot":
+        return _docs(plan[1], reader) - _docs(plan[2], reader)
+    if plan[0] in ("prefix", "range"):
+        return _term_range_docs(plan, reader)
     if plan[0] == "or":
         docs = set()
         for child in plan[1]:
@@ -397,6 +409,33 @@ def postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
         held -= len(old_ids)
     reader.__dict__["_search_postings_held"] = held
     return found
+
+
+def _term_range_docs(plan, reader) -> set[int]:
+    """Documents with any term of a field that starts with a prefix, or lies in a range."""
+    fieldname = plan[1]
+    if fieldname not in reader.schema:
+        return set()
+    field = reader.schema[fieldname]
+    if plan[0] == "prefix":
+        texts = reader.expand_prefix(fieldname, plan[2])
+    else:
+        _, _, start, end, startexcl, endexcl = plan
+        texts = []
+        for btext in reader.lexicon(fieldname) if start is None else reader.terms_from(fieldname, start):
+            if isinstance(btext, tuple):  # terms_from yields (fieldname, text)
+                btext = btext[1]
+            text = field.from_bytes(btext)
+            if start is not None and (text < start or (startexcl and text == start)):
+                continue
+            if end is not None and (text > end or (endexcl and text == end)):
+                break
+            texts.append(btext)
+    docs: set[int] = set()
+    for text in texts:
+        btext = field.to_bytes(text) if isinstance(text, str) else text
+        docs.update(postings(reader, fieldname, btext)[0])
+    return docs
 
 
 def _blocks(reader, fieldname: str, btext: bytes):
