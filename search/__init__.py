@@ -10,32 +10,42 @@ The library under the `search` command and the web page:
 
 __version__ = "0.1.0"
 
-from .documents import Document, FileProblem, parse_document, read_document  # noqa: E402
-from .errors import (  # noqa: E402
-    ArchiveNotFound,
-    DocumentNotFound,
-    IndexBusy,
-    IndexDamaged,
-    IndexIncompatible,
-    IndexNotFound,
-    IndexWriteError,
-    QueryError,
-    SearchError,
-)
-from .indexing import IndexReport, build_index, update_index  # noqa: E402
-from .searching import ArchiveOverview, FacetCount, Hit, SearchIndex, SearchResults, Snippet, open_index  # noqa: E402
-from .serialize import to_dict  # noqa: E402
+# The public names, imported on first use (PEP 562), so that `search --help` or a query
+# does not pay for modules it does not touch.
+_EXPORTS = {
+    "Document": "documents", "FileProblem": "documents", "parse_document": "documents", "read_document": "documents",
+    "ArchiveNotFound": "errors", "DocumentNotFound": "errors", "IndexBusy": "errors", "IndexDamaged": "errors",
+    "IndexIncompatible": "errors", "IndexNotFound": "errors", "IndexWriteError": "errors", "QueryError": "errors",
+    "SearchError": "errors",
+    "IndexReport": "indexing", "build_index": "indexing", "update_index": "indexing",
+    "ArchiveOverview": "searching", "FacetCount": "searching", "Hit": "searching", "SearchIndex": "searching",
+    "SearchResults": "searching", "open_index": "searching",
+    "Snippet": "highlighting",
+    "to_dict": "serialize",
+}
 
 
-def search(text: str, index=None, **options) -> SearchResults:
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'search' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def search(text: str, index=None, **options):
     """One query against the index at `index` (default: $SEARCH_INDEX, then index/)."""
+    from .searching import open_index
     from .settings import index_path
 
     with open_index(index_path(index)) as ix:
         return ix.search(text, **options)
 
 
-__all__ = [
+__all__ = [  # noqa: F822 - provided by __getattr__
     "ArchiveNotFound", "ArchiveOverview", "Document", "DocumentNotFound", "FacetCount", "FileProblem", "Hit",
     "IndexBusy", "IndexDamaged", "IndexIncompatible", "IndexNotFound", "IndexReport", "IndexWriteError",
     "QueryError", "SearchError", "SearchIndex", "SearchResults", "Snippet", "build_index", "open_index",
