@@ -50,14 +50,18 @@ class Marker:
             if not is_stop(word):
                 found.append((match.start(), match.end(), stem(word)))
         keep = [s in self.stems for _, _, s in found]
-        for phrase in self.phrases:
-            n = len(phrase)
-            for i in range(len(found) - n + 1):
-                if all(found[i + k][2] == phrase[k] for k in range(n)) and all(
-                    _adjacent(text, found[i + k][1], found[i + k + 1][0]) for k in range(n - 1)
-                ):
-                    for k in range(n):
-                        keep[i + k] = True
+        if self.phrases:
+            starts: dict[str, list[int]] = {}
+            for i, (_, _, s) in enumerate(found):
+                starts.setdefault(s, []).append(i)
+            for phrase in self.phrases:
+                n = len(phrase)
+                for i in starts.get(phrase[0], ()):
+                    if i + n <= len(found) and all(found[i + k][2] == phrase[k] for k in range(1, n)) and all(
+                        _adjacent(text, found[i + k][1], found[i + k + 1][0]) for k in range(n - 1)
+                    ):
+                        for k in range(n):
+                            keep[i + k] = True
         spans = [[start, end] for (start, end, _), kept in zip(found, keep) if kept]
         return spans[:limit]
 

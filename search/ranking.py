@@ -4,6 +4,7 @@ for documents that match every word of a query.
 
 from __future__ import annotations
 
+import heapq
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -146,8 +147,8 @@ class _BonusMatcher(WrappingMatcher):
 
 
 def term_at_a_time(q: query.Query, searcher) -> list[tuple[float, int]] | None:
-    """Every match of a plain query as (score, docnum), best first, or None when the query is
-    not plain."""
+    """Every match of a plain query as (score, docnum), in no order, or None when the query
+    is not plain."""
     plan = _plan(q)
     if plan is None:
         return None
@@ -162,8 +163,20 @@ def term_at_a_time(q: query.Query, searcher) -> list[tuple[float, int]] | None:
             return None
         deleted = reader.deleted_docs_set if reader.has_deletions() else ()
         found.extend((score, docnum + offset) for docnum, score in scores.items() if docnum not in deleted)
-    found.sort(key=lambda sd: (-sd[0], sd[1]))
     return found
+
+
+def best_first(matches: list[tuple[float, int]], count: int | None = None) -> list[tuple[float, int]]:
+    """(score, docnum) pairs by score, then document number, as Whoosh orders them; only the
+    first `count` when given."""
+    key = _ranking_key
+    if count is not None and count < len(matches) // 4:
+        return heapq.nsmallest(count, matches, key=key)
+    return sorted(matches, key=key)
+
+
+def _ranking_key(pair: tuple[float, int]) -> tuple[float, int]:
+    return (-pair[0], pair[1])
 
 
 def _plan(q: query.Query):

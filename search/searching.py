@@ -24,7 +24,7 @@ from .documents import Document
 from .highlighting import Marker, Snippet
 from .errors import DocumentNotFound, IndexDamaged, QueryError
 from .querying import Lexicon, ParsedQuery, QueryReader
-from .ranking import CachedBM25F, term_at_a_time
+from .ranking import CachedBM25F, best_first, term_at_a_time
 from .settings import DEFAULT_LIMIT, MAX_LIMIT
 
 SORTS = ("relevance", "newest", "oldest")
@@ -182,10 +182,13 @@ class SearchIndex:
             found = self._searcher.search(parsed.query, limit=page * limit, optimize=False)
             ranked, total = found.top_n, len(found)
         elif matches is not None and not facets and not wanted.active:
-            ranked, total = matches, len(matches)
+            total = len(matches)
+            ranked = best_first(matches, page * limit if sort == "relevance" else None)
         else:
             if matches is None:
                 matches = self._searcher.search(parsed.query, limit=None, optimize=False).top_n
+            else:
+                matches = best_first(matches)
             dates, tags_of = self._maps()
             ranked = []
             for score, docnum in matches:
