@@ -12,6 +12,7 @@ import html
 import os
 import re
 import stat
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -72,25 +73,28 @@ def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
     files: list[ArchiveFile] = []
     problems: list[FileProblem] = []
     seen_dirs: set[tuple[int, int]] = set()
-    root_str = os.fspath(root)
-
-    def visit(folder: str, rel: str) -> None:
+    # Folders still to visit, depth first; a stack rather than recursion, so that no depth of
+    # folders can exhaust Python's recursion limit.
+    folders: list[tuple[str, str]] = [(os.fspath(root), "")]
+    while folders:
+        folder, rel = folders.pop()
         try:
             st = os.stat(folder)
         except OSError as exc:
-            problems.append(FileProblem(rel or ".", f"cannot read folder: {_os_reason(exc)}"))
-            return
+            problems.append(FileProblem(_shown(rel or "."), f"cannot read folder: {_os_reason(exc)}"))
+            continue
         key = (st.st_dev, st.st_ino)
         if key in seen_dirs:
-            problems.append(FileProblem(rel, "folder already visited through a symbolic link (a link loop?); skipped"))
-            return
+            problems.append(FileProblem(_shown(rel), "folder already visited through a symbolic link (a link loop?); skipped"))
+            continue
         seen_dirs.add(key)
         try:
             with os.scandir(folder) as it:
                 entries = sorted(it, key=lambda e: e.name)
         except OSError as exc:
-            problems.append(FileProblem(rel or ".", f"cannot list folder: {_os_reason(exc)}"))
-            return
+            problems.append(FileProblem(_shown(rel or "."), f"cannot list folder: {_os_reason(exc)}"))
+            continue
+        subfolders = []
         for entry in entries:
             name = entry.name
             if name.startswith("."):
@@ -101,9 +105,13 @@ def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
             except OSError:
                 is_dir = False
             if is_dir:
-                visit(entry.path, child_rel)
+                subfolders.append((entry.path, child_rel))
                 continue
             if not name.lower().endswith(DOCUMENT_SUFFIXES):
+                continue
+            problem = path_problem(child_rel)
+            if problem:
+                problems.append(FileProblem(_shown(child_rel), problem))
                 continue
             try:
                 st = entry.stat(follow_symlinks=True)
@@ -114,10 +122,41 @@ def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
                 problems.append(FileProblem(child_rel, "not a regular file"))
                 continue
             files.append(ArchiveFile(child_rel, entry.path, st.st_size, st.st_mtime_ns))
-
-    visit(root_str, "")
+        folders.extend(reversed(subfolders))  # the first in name order is visited next
     files.sort(key=lambda f: f.path)
     return files, problems
+
+
+_PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
+
+
+def path_problem(path: str) -> str | None:
+    """Why `path` cannot be a document's identity, or None when it can.
+
+    The identity is text relative to the archive, with forward slashes, and the search page
+    serves the document at /doc/PATH; it refuses any path that could name something outside
+    the archive. So the indexer skips, with this reason, a file whose path the page would
+    refuse: it would be found but could not be opened.
+    """
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8"
+    if _PATH_CONTROL.search(path):
+        return "the file name has a control character (such as a line break) in it"
+    if "\\" in path:
+        return "the file name has a backslash in it"
+    if path.startswith("/") or any(part in ("", ".", "..") for part in path.split("/")):
+        return "the path is absolute or has an empty, '.' or '..' part"
+    if re.match(r"[A-Za-z]:", path):
+        return "the path starts with a drive letter"
+    return None
+
+
+def _shown(rel: str) -> str:
+    """A path as text: bytes of the name that are not UTF-8 (which Python holds as lone
+    surrogates, and no UTF-8 output can write) shown as \\xNN escapes."""
+    return os.fsencode(rel).decode("utf-8", "backslashreplace")
 
 
 def _os_reason(exc: OSError) -> str:
@@ -262,6 +301,10 @@ def _date_value(value: object, warnings: list[str]) -> str | None:
         parsed = _parse_iso_date(value.strip())
         if parsed:
             return parsed
+    if not isinstance(value, (str, int, float)):
+        # Never str() a list or a mapping: YAML aliases can make a small file an enormous one.
+        warnings.append(f"date is a {type(value).__name__}, not a YYYY-MM-DD date; ignored")
+        return None
     shown = str(value)
     shown = shown if len(shown) <= 40 else shown[:37] + "..."
     warnings.append(f"date {shown!r} is not a YYYY-MM-DD date; ignored")
@@ -319,15 +362,18 @@ def _tags(value: object, warnings: list[str]) -> list[str]:
         items = value
     else:
         items = [value]
-    tags: list[str] = []
+    # Dicts keep the order and count each once (a list's `in` is quadratic in a long list).
+    tags: dict[str, None] = {}
+    ignored: dict[str, None] = {}
     for item in items:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
             tag = " ".join(str(item).split()).lower().replace(",", " ")
-            if tag and tag not in tags:
-                tags.append(tag)
+            if tag:
+                tags[tag] = None
         else:
-            warnings.append(f"a tag is a {type(item).__name__}, not text; ignored")
-    return tags
+            ignored[type(item).__name__] = None
+    warnings.extend(f"a tag is a {kind}, not text; ignored" for kind in ignored)
+    return list(tags)
 
 
 # --- Cleaning text --------------------------------------------------------------------------
@@ -350,16 +396,20 @@ _BLOCK_TAG = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^<>]*>", re.IGNORECASE)
 _CELL_TAG = re.compile(rf"</?(?:{_CELL_TAGS})\b[^<>]*>", re.IGNORECASE)
 _INLINE_TAG = re.compile(rf"</?(?:{_INLINE_TAGS})\b[^<>]*>", re.IGNORECASE)
 _BR_TAG = re.compile(r"<br\b[^<>]*>", re.IGNORECASE)
-_HTML_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
 _IMG_TAG = re.compile(r"<img\b[^<>]*>", re.IGNORECASE)
 _IMG_ALT = re.compile(r"""\balt\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
-_MD_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
-_MD_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
-_MD_SPAN = re.compile(r"\[([^\]]*)\]\{[^}\n]*\}")
-_EMPHASIS = re.compile(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1")
+# No bracket, brace or parenthesis inside the text or the target of a link: besides being
+# Pandoc's own output, this keeps each match attempt short, so a file of a million "[" or "!["
+# takes linear time, not quadratic.
+_MD_IMAGE = re.compile(r"!\[([^\[\]\n]*)\]\([^()\n]*\)")
+_MD_LINK = re.compile(r"\[([^\[\]]*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\[\]]*\")?\)")
+_MD_SPAN = re.compile(r"\[([^\[\]]*)\]\{[^{}\n]*\}")
 # Regular expressions that begin with a literal character are the fast ones here.
 _HARD_BREAK = re.compile(r"(?<=  )\n")
-_HEADING = re.compile(r"(?m)^ {0,3}#{1,6}(?:[ ]+(.*?))?[ ]*$")
+_HEADING = re.compile(r"(?m)^ {0,3}#{1,6}(?:[ ]+(.*))?$")  # trailing spaces are stripped after
+# A decimal character reference too long for html.unescape, whose int() refuses more than
+# 4,300 digits; with over 7 digits it is beyond Unicode anyway.
+_LONG_DECIMAL_REF = re.compile(r"&#([0-9]{8,});?")
 _BLANK_LINES = re.compile(r"\n[ ]*\n(?:[ ]*\n)*")
 _LIST_ITEM = re.compile(r"\n(?=[ ]*(?:[-*+]|\d{1,3}(?:[.)]|\U000F002E))[ ])")
 
@@ -370,7 +420,14 @@ def clean_inline(text: str) -> str:
     return " ".join(text.split())
 
 
+# Control characters other than tab and line feed (a stray \x01, a form feed, a lone CR):
+# spaces, so that they neither glue words together nor reach a page or a terminal.
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _plain_spaces(text: str) -> str:
+    if _TEXT_CONTROL.search(text):
+        text = _TEXT_CONTROL.sub(" ", text.replace("\r\n", "\n"))
     for space in _ODD_SPACES:
         if space in text:
             text = text.replace(space, " ")
@@ -393,7 +450,7 @@ def clean_body(text: str) -> str:
     text = _HARD_BREAK.sub(_BREAK, text.replace("\\\n", _BREAK))
     text = _ESCAPE.sub(lambda m: chr(_PROTECT_BASE + ord(m[1])), text)
     if "<" in text:
-        text = _HTML_COMMENT.sub("", text)
+        text = _without_comments(text)
         text = _BR_TAG.sub(_BREAK, text)
         text = _IMG_TAG.sub(_img_alt, text)
         text = _BLOCK_TAG.sub("\n\n", text)
@@ -404,7 +461,7 @@ def clean_body(text: str) -> str:
         text = _MD_LINK.sub(r"\1", text)
         text = _MD_SPAN.sub(r"\1", text)
     if "#" in text:
-        text = _HEADING.sub(lambda m: _BREAK + (m[1] or "") + _BREAK, text)
+        text = _HEADING.sub(lambda m: _BREAK + (m[1] or "").rstrip(" ") + _BREAK, text)
     paragraphs = []
     for paragraph in _BLANK_LINES.split(text):
         paragraph = _LIST_ITEM.sub(_BREAK, paragraph).replace("\n", " ")
@@ -419,12 +476,56 @@ def clean_body(text: str) -> str:
             paragraphs.append("\n".join(lines))
     text = "\n\n".join(paragraphs)
     if "*" in text:
-        text = _EMPHASIS.sub(r"\2", text)
+        text = "\n".join(_without_emphasis(line) if line.count("*") > 1 else line for line in text.split("\n"))
     if "&" in text:
-        text = html.unescape(text)
+        text = html.unescape(_LONG_DECIMAL_REF.sub(_decimal_ref, text))
     return _UNPROTECT.sub(lambda m: chr(ord(m[0]) - _PROTECT_BASE), text)
 
 
 def _img_alt(match: re.Match) -> str:
     alt = _IMG_ALT.search(match[0])
     return (alt[1] or alt[2] or "") if alt else ""
+
+
+def _without_comments(text: str) -> str:
+    """Text without its <!-- HTML comments -->. A loop of finds, where the regular expression
+    `<!--.*?-->` would scan to the end of the text again for every unclosed `<!--`."""
+    pieces, done = [], 0
+    while (start := text.find("<!--", done)) != -1 and (end := text.find("-->", start + 4)) != -1:
+        pieces.append(text[done:start])
+        done = end + 3
+    pieces.append(text[done:])
+    return "".join(pieces)
+
+
+def _without_emphasis(line: str) -> str:
+    r"""One line with *emphasis*, **strong** and ***both*** unwrapped.
+
+    It gives what `re.sub(r"(\*{1,3})(?=\S)(.+?)(?<=\S)\1", r"\2", line)` gives, in
+    O(n log n) time: that expression rescans the rest of the line for every star without a
+    closing one, which makes a line of a million stars take hours.
+    """
+    stars = [i for i, c in enumerate(line) if c == "*"]
+    # Where a closing run of n stars may start: after a character that is not a space.
+    closers = {n: [i for i in stars if line.startswith("*" * n, i) and i and not line[i - 1].isspace()] for n in (1, 2, 3)}
+    pieces, done = [], 0
+    for start in stars:
+        if start < done:
+            continue
+        for n in (3, 2, 1):  # as many stars as the opening run has, then fewer
+            inner = start + n
+            if not line.startswith("*" * n, start) or inner >= len(line) or line[inner].isspace():
+                continue
+            ends = closers[n]
+            k = bisect_left(ends, inner + 1)  # the emphasised text is one character or more
+            if k < len(ends):
+                pieces += [line[done:start], line[inner : ends[k]]]
+                done = ends[k] + n
+                break
+    pieces.append(line[done:])
+    return "".join(pieces)
+
+
+def _decimal_ref(match: re.Match) -> str:
+    digits = match[1].lstrip("0") or "0"
+    return "\ufffd" if len(digits) > 7 else f"&#{digits};"

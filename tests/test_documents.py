@@ -73,6 +73,12 @@ def test_clean_body(markdown, expected):
     assert clean_body(markdown) == expected
 
 
+def test_control_characters_become_spaces_in_bodies_and_titles():
+    assert clean_body("zqword\x01next\n\nform\x0cfeed\x7f") == "zqword next\n\nform feed"
+    assert clean_body("tab\tand\rreturn") == "tab and return"
+    assert clean_inline("A\x01B\x1bC") == "A B C"
+
+
 def test_clean_inline_titles():
     assert clean_inline("President\u00a0Biden’s  Trip \\[Update\\]") == "President Biden’s Trip [Update]"
 
