@@ -40,6 +40,30 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted; the previous index is unchanged.", err=True)
             ctx.exit(130)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception:
+            # Whoosh fails in many ways on a damaged file: if the index's files are not as
+            # written, say so in one line; if they are, this is a bug, and the traceback stays.
+            damage = _damage(ctx)
+            if damage is None:
+                raise
+            click.echo(f"Error: {damage}", err=True)
+            ctx.exit(1)
+
+
+def _index_path(option: str | None):
+    """The index folder a command reads, remembered for `_damage`."""
+    path = settings.index_path(option)
+    click.get_current_context().meta["search.index"] = path
+    return path
+
+
+def _damage(ctx) -> SearchError | None:
+    from .storage import diagnose
+
+    path = ctx.meta.get("search.index")
+    return diagnose(path) if path is not None else None
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
@@ -108,7 +132,7 @@ def query_command(text, index_dir, limit, page, tags, since, until, sort, json_)
     """
     from .searching import open_index
 
-    with open_index(settings.index_path(index_dir)) as ix:
+    with open_index(_index_path(index_dir)) as ix:
         results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit)
     if json_:
         from .serialize import to_dict
@@ -126,7 +150,7 @@ def show_command(path, index_dir, json_):
     """Print one document, by its path in the archive, as it was indexed."""
     from .searching import open_index
 
-    with open_index(settings.index_path(index_dir)) as ix:
+    with open_index(_index_path(index_dir)) as ix:
         document = ix.document(path)
     if json_:
         from .serialize import to_dict
@@ -157,7 +181,7 @@ def batch_command(queries, index_dir, limit, format_, output):
     from .batch import read_queries, run_batch
 
     report = run_batch(
-        settings.index_path(index_dir), read_queries(queries), output, limit=limit, format=format_,
+        _index_path(index_dir), read_queries(queries), output, limit=limit, format=format_,
         on_error=lambda qid, exc: click.echo(f"query {qid}: {exc}", err=True),
     )
     click.echo(f"{report.queries} queries, {report.rows} rows, {report.failed} failed, {report.seconds:.2f} s", err=True)

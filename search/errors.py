@@ -12,6 +12,18 @@ from pathlib import Path
 class SearchError(Exception):
     """Base class: anything the user can act on."""
 
+    def __reduce__(self):
+        # Pickled as message and attributes, not by calling __init__ again with the message
+        # (which the subclasses' signatures do not take): an indexing worker sends its error
+        # to the parent this way.
+        return (_restored, (type(self), self.args), self.__dict__)
+
+
+def _restored(cls: type, args: tuple) -> SearchError:
+    error = cls.__new__(cls)
+    error.args = args
+    return error
+
 
 class ArchiveNotFound(SearchError):
     def __init__(self, path: Path):

@@ -10,16 +10,19 @@ the current generation by hard links and applies only the changes.
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
 import os
 import shutil
 import signal
+import threading
 import time
 import traceback
 import zlib
 from collections import Counter
+from queue import Empty
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -137,10 +140,7 @@ def _rebuild(
     partial = storage.new_partial(index)
     try:
         schema = make_schema()
-        try:
-            ix = whoosh_index.create_in(os.fspath(partial), schema)
-        except OSError as exc:
-            raise IndexWriteError(index, storage._reason(exc)) from None
+        ix = whoosh_index.create_in(os.fspath(partial), schema)
         parts = _split(files, workers)
         if workers == 1:
             results = [_index_part(os.fspath(partial), parts[0], progress and _counter(progress, len(files)))]
@@ -154,10 +154,7 @@ def _rebuild(
             )
         shutil.rmtree(partial / f"{ix.indexname}.tmp", ignore_errors=True)
         segments = [segment for r in results for segment in r.segments]
-        try:
-            whoosh_index.TOC(schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)
-        except OSError as exc:
-            raise IndexWriteError(index, storage._reason(exc)) from None
+        whoosh_index.TOC(schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)
         manifest = {path: entry for r in results for path, entry in r.manifest.items()}
         _save_manifest(partial, manifest, started)
         words = Counter()
@@ -165,6 +162,9 @@ def _rebuild(
             words.update(r.words)
         _save_words(partial, words)
         storage.publish(index, partial, _meta(archive, indexed, started))
+    except OSError as exc:  # a full disk, a read-only folder: the previous index stays
+        shutil.rmtree(partial, ignore_errors=True)
+        raise IndexWriteError(index, storage._reason(exc)) from None
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -209,31 +209,38 @@ def _counter(progress: Progress, total: int) -> Callable[[int], None]:
 def _run_workers(folder: str, parts: list[list[ArchiveFile]], progress: Progress | None, total: int) -> list[_PartResult]:
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     queue = context.Queue()
-    procs = [context.Process(target=_worker_main, args=(folder, part, queue), daemon=True) for part in parts]
+    procs = [
+        context.Process(target=_worker_main, args=(folder, number, part, queue, os.getpid()), daemon=True)
+        for number, part in enumerate(parts)
+    ]
     for proc in procs:
         proc.start()
-    results: list[_PartResult] = []
+    results: dict[int, _PartResult] = {}  # by part: the segments' order, so the index's, never varies
     done = 0
+    silent = False
     try:
         while len(results) < len(procs):
             try:
                 kind, payload = queue.get(timeout=1.0)
-            except Exception:  # queue.Empty: check that no worker died without a word
-                dead = [p for p in procs if p.exitcode not in (None, 0)]
-                if dead:
-                    raise IndexWriteError(Path(folder).parent, f"an indexing worker died (exit code {dead[0].exitcode})")
+            except Empty:  # check that no worker ended without a word
+                ended = [p for n, p in enumerate(procs) if n not in results and p.exitcode is not None]
+                if ended and silent:  # its last word would have arrived by now: there is none
+                    raise IndexWriteError(Path(folder).parent, f"an indexing worker died (exit code {ended[0].exitcode})")
+                silent = bool(ended)  # one more wait: it may have ended just after writing
                 continue
+            silent = False
             if kind == "progress":
                 done += payload
                 if progress:
                     progress(done, total)
             elif kind == "done":
-                results.append(payload)
-            else:
-                raise payload if isinstance(payload, SearchError) else IndexWriteError(Path(folder).parent, str(payload))
+                number, result = payload
+                results[number] = result
+            else:  # a worker's error: a SearchError, or the text of an unexpected one
+                raise payload if isinstance(payload, SearchError) else IndexWriteError(Path(folder).parent, payload)
         for proc in procs:
             proc.join()
-        return results
+        return [results[number] for number in sorted(results)]
     finally:
         for proc in procs:
             if proc.is_alive():
@@ -241,15 +248,34 @@ def _run_workers(folder: str, parts: list[list[ArchiveFile]], progress: Progress
                 proc.join()
 
 
-def _worker_main(folder: str, files: list[ArchiveFile], queue) -> None:
+def _worker_main(folder: str, number: int, files: list[ArchiveFile], queue, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
+    _end_with(parent)
     try:
         result = _index_part(folder, files, lambda n: queue.put(("progress", n)))
-        queue.put(("done", result))
+        queue.put(("done", (number, result)))
     except OSError as exc:
         queue.put(("error", IndexWriteError(Path(folder).parent, storage._reason(exc))))
-    except BaseException as exc:  # report, don't hang the parent
-        queue.put(("error", f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc()}"))
+    except BaseException as exc:  # a bug: the traceback to stderr, one line to the parent
+        traceback.print_exc()
+        queue.put(("error", f"an indexing worker failed ({exc.__class__.__name__}: {exc})"[:300]))
+
+
+def _end_with(parent: int) -> None:
+    """End this worker when the run that started it ends, even by kill -9: it would otherwise
+    go on writing into a folder that the next run removes (and, with a full queue, never exit)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # Linux's PR_SET_PDEATHSIG: the kernel sees to it
+    except (OSError, AttributeError):  # elsewhere, a thread watches
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # it ended before this worker could ask
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
 
 
 def _index_part(folder: str, files: list[ArchiveFile], advance: Callable[[int], None] | None) -> _PartResult:

@@ -12,22 +12,28 @@ An index folder holds generations, each a complete Whoosh index in its own folde
 
 A build writes a new `*.partial` folder, renames it when it is complete, then replaces
 `CURRENT` in one atomic rename. A crash at any point leaves `CURRENT` naming a complete index.
+
+`meta.json` lists every file a reader uses, with its size and a digest: opening an index
+checks the sizes (a truncated or missing file is `IndexDamaged` at once), and `diagnose`
+checks the digests after an unexpected failure, to tell damage from a bug.
 """
 
 from __future__ import annotations
 
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import re
 import shutil
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .errors import IndexBusy, IndexDamaged, IndexIncompatible, IndexNotFound, IndexWriteError
+from .errors import IndexBusy, IndexDamaged, IndexIncompatible, IndexNotFound, IndexWriteError, SearchError
 from .schema import INDEX_FORMAT
 
 CURRENT = "CURRENT"
@@ -70,7 +76,74 @@ def current_generation(root: Path) -> Generation:
         raise IndexDamaged(root, f"{name}/{META} is not an object")
     if meta.get("format") != INDEX_FORMAT:
         raise IndexIncompatible(root, meta.get("format"), INDEX_FORMAT)
+    problem = _check_files(path, meta.get("files"), deep=False)
+    if problem:
+        raise IndexDamaged(root, f"{name}/{problem}")
     return Generation(path, meta)
+
+
+def diagnose(root: Path) -> SearchError | None:
+    """Why the index cannot be read, after an unexpected failure while reading it: the error
+    when a file is not as it was written (or there is no usable index); None when every file
+    is intact, so the failure is not the index's fault. Reads every file: call it only then."""
+    try:
+        generation = current_generation(root)
+    except SearchError as exc:
+        return exc
+    problem = _check_files(generation.path, generation.meta.get("files"), deep=True)
+    return IndexDamaged(root, f"{generation.path.name}/{problem}") if problem else None
+
+
+def _check_files(folder: Path, files: object, deep: bool) -> str | None:
+    """What is wrong with a generation's files, by the list in its meta.json; None if nothing.
+    An index written before the list existed has none and is not checked."""
+    if files is None:
+        return None
+    try:
+        expected = [(str(name), int(size), str(digest)) for name, (size, digest) in files.items()]
+    except (AttributeError, TypeError, ValueError):
+        return f"{META} has an unreadable file list"
+    for name, size, digest in sorted(expected):
+        try:
+            actual = os.stat(folder / name).st_size
+        except FileNotFoundError:
+            return f"{name} is missing"
+        except OSError as exc:
+            return f"{name} cannot be read: {_reason(exc)}"
+        if actual != size:
+            return f"{name} is {actual:,} bytes, not {size:,}"
+        if deep and _digest(folder / name) != digest:
+            return f"{name} has changed since it was written"
+    return None
+
+
+def _file_list(folder: Path, previous: Path | None) -> dict[str, list]:
+    """Each file a reader uses, with its size and digest. A file hard-linked from the previous
+    generation (by --update) keeps the digest it had there: Whoosh never rewrites a file."""
+    known = _read_meta(previous).get("files") if previous else None
+    known = known if isinstance(known, dict) else {}
+    files = {}
+    for entry in os.scandir(folder):
+        if not entry.is_file() or entry.name in (META, MANIFEST) or entry.name.endswith("LOCK"):
+            continue
+        st = entry.stat()
+        try:
+            linked = os.path.samestat(st, os.stat(previous / entry.name)) if entry.name in known else False
+        except OSError:
+            linked = False
+        files[entry.name] = known[entry.name] if linked else [st.st_size, _digest(Path(entry.path))]
+    return files
+
+
+def _digest(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    try:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+    except OSError:
+        return ""
+    return digest.hexdigest()
 
 
 def current_name(root: Path) -> str | None:
@@ -79,6 +152,25 @@ def current_name(root: Path) -> str | None:
         return (root / CURRENT).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
+
+
+# The lock files this process holds open. An flock belongs to the open file, which a forked
+# child shares: a child closes its copies at once (`_forget_locks`), so that an indexing
+# worker that outlives its parent (by kill -9, say) cannot keep the lock.
+_held_locks: set[int] = set()
+
+
+def _forget_locks() -> None:
+    for fd in _held_locks:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held_locks.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks)
 
 
 @contextmanager
@@ -98,22 +190,48 @@ def locked(root: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise IndexBusy(root, _lock_pid(fd)) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        _held_locks.add(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError as exc:
+            raise IndexWriteError(root, _reason(exc)) from None
         try:
             yield
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass
     finally:
+        _held_locks.discard(fd)
         os.close(fd)  # releases the flock
 
 
 def _lock_pid(fd: int) -> int | None:
+    """The pid of the run holding the lock. The holder writes it just after taking the lock,
+    so a run that lost the race by microseconds may find the file still empty (or naming the
+    killed run before): it looks again, for up to half a second, until it names a live process."""
+    for _ in range(25):
+        try:
+            text = os.pread(fd, 32, 0).decode().strip()
+            pid = int(text) if text else None
+        except (OSError, ValueError):
+            pid = None
+        if pid is not None and _alive(pid):
+            return pid
+        time.sleep(0.02)
+    return None
+
+
+def _alive(pid: int) -> bool:
     try:
-        text = os.pread(fd, 32, 0).decode().strip()
-        return int(text) if text else None
-    except (OSError, ValueError):
-        return None
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, as another user's
+        return True
+    return True
 
 
 def remove_leftovers(root: Path) -> None:
@@ -148,8 +266,11 @@ def new_partial(root: Path) -> Path:
 def publish(root: Path, partial: Path, meta: dict) -> Path:
     """Make a finished build the current generation, atomically."""
     final = partial.with_name(partial.name.removesuffix(".partial"))
+    previous = current_name(root)
+    previous_path = root / previous if previous and _GENERATION.fullmatch(previous) else None
     try:
-        write_json(partial / META, {**meta, "format": INDEX_FORMAT})
+        files = _file_list(partial, previous_path)
+        write_json(partial / META, {**meta, "format": INDEX_FORMAT, "files": files})
         _fsync_dir(partial)
         os.rename(partial, final)
         tmp = root / f"{CURRENT}.tmp"
@@ -160,8 +281,18 @@ def publish(root: Path, partial: Path, meta: dict) -> Path:
         os.replace(tmp, root / CURRENT)
         _fsync_dir(root)
     except OSError as exc:
+        if current_name(root) != final.name:  # not swapped in: nothing may keep its space
+            shutil.rmtree(final, ignore_errors=True)
         raise IndexWriteError(root, _reason(exc)) from None
     return final
+
+
+def _read_meta(generation: Path) -> dict:
+    try:
+        meta = json.loads((generation / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def write_json(path: Path, data: object) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from search import SearchError, SearchIndex, open_index, settings
+from search import SearchError, SearchIndex, open_index, settings, storage
 
 # Every response: only this site's own scripts, styles and images; no framing, no sniffing.
 CONTENT_SECURITY_POLICY = (
@@ -47,6 +47,7 @@ class Indexes:
     def __init__(self, path: Path):
         self.path = Path(path)
         self._local = threading.local()
+        self._diagnosis: tuple[str | None, SearchError | None] | None = None
 
     def get(self) -> SearchIndex:
         ix = getattr(self._local, "ix", None)
@@ -66,6 +67,18 @@ class Indexes:
         self._local.ix = None
         if ix is not None:
             ix.close()
+
+    def diagnose(self) -> SearchError | None:
+        """After an unexpected error in a request: the index's damage, if that was the cause
+        (see `storage.diagnose`); None if its files are intact. It reads every file, so the
+        answer is kept until a rebuild swaps in another generation. This thread's index is
+        closed either way, to be opened afresh by its next request."""
+        self.close()
+        generation = storage.current_name(self.path)
+        known = self._diagnosis
+        if known is None or known[0] != generation:
+            known = self._diagnosis = (generation, storage.diagnose(self.path))
+        return known[1]
 
 
 def create_app(config: dict | None = None) -> Flask:

@@ -28,6 +28,7 @@ from search import (
     SearchIndex,
     to_dict,
 )
+from search.documents import path_problem
 from search.searching import SORTS
 
 from . import formatting
@@ -201,16 +202,11 @@ def api_overview():
 
 
 def _check_path(path: str) -> None:
-    """A 404 for any path that could name something outside the archive. The index is the
-    only thing ever consulted, so this is a second line: such paths are never looked up."""
-    parts = path.split("/")
-    if (
-        path.startswith("/")
-        or "\\" in path
-        or _CONTROL.search(path)
-        or any(part in ("", ".", "..") for part in parts)
-        or ":" in parts[0]
-    ):
+    """A 404 for any path that could name something outside the archive (`..`, absolute,
+    backslashes, control characters, a drive letter). The index is the only thing ever
+    consulted, so this is a second line: such paths are never looked up. The indexer skips
+    files with such paths by the same rule, so every indexed document has a page."""
+    if path_problem(path):
         abort(404)
 
 
@@ -236,6 +232,17 @@ def search_error(exc: SearchError):
         ("Index unavailable", "The index cannot be read; run 'search index' to rebuild it."),
     )
     return _fail(503, title, message)
+
+
+@bp.app_errorhandler(Exception)
+def unexpected_error(exc: Exception):
+    """Anything else: a damaged index is a 503 like the others (Whoosh fails in many ways on
+    a damaged file); otherwise a bug, logged with its traceback, and a plain 500."""
+    damage = current_app.extensions["search"].diagnose()
+    if damage is not None:
+        return search_error(damage)
+    current_app.logger.error("unexpected error on %s", request.path, exc_info=exc)
+    return _fail(500, "Internal error", "Something went wrong on our side; the error has been logged.")
 
 
 @bp.app_errorhandler(HTTPException)
