@@ -80,6 +80,20 @@ def test_query_syntax(small, text, expected):
     assert sorted(found(small, text)) == sorted(expected)
 
 
+def test_fuzzy_words_reach_one_or_two_edits_and_rank_the_word_typed_first(tmp_path):
+    write_doc(tmp_path / "a", "exact.md", title="One", date="'2024-01-01'", body="The ambassador met the ministry.")
+    write_doc(tmp_path / "a", "near.md", title="Two", date="'2024-01-02'", body="The ambassador met the minister.")
+    write_doc(tmp_path / "a", "far.md", title="Three", date="'2024-01-03'", body="The ambassador met the monastery.")
+    build_index(tmp_path / "a", tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        assert found(ix, "minsiter~") == ["near.md"]  # a transposition is one edit
+        assert found(ix, "ministry~") == ["exact.md"]  # "minister" is two edits away
+        assert found(ix, "ministry~2") == ["exact.md", "near.md"]  # the word as typed first
+        assert found(ix, "zqxwv~") == [] and found(ix, "inistry~") == []  # the first letter must match
+        snippet = ix.search("minsiter~").results[0].snippet
+        assert [snippet.text[a:b] for a, b in snippet.matches] == ["minister"]  # the word found is marked
+
+
 def test_stemming_matches_other_forms(small):
     assert found(small, "run") and set(found(small, "run")) == {MAUI, PORTS}
     assert found(small, "sanction") == [BRIEFING]
@@ -347,7 +361,7 @@ TERM_AT_A_TIME_QUERIES = [
     '"Inflation Reduction Act"', '"Department of State"', "COVID-19 vaccines", "insul* prices", "title:Maui",
     "body:ports supply", "tags:blog ports", "clean energy investment history", "(Russia sanctions) OR Maui",
     "Maui OR (Russia sanctions)", "Russia -sanctions", "Maui recovery -ports", "Russia date:2024",
-    "President date:[2022 to 2023-12-31]", "President date:2024-07", "Russia date:2024-07-11",
+    "President date:[2022 to 2023-12-31]", "President date:2024-07", "Russia date:2024-07-11", "Kishda~ Russia",
 ]
 
 
@@ -379,7 +393,7 @@ def test_term_at_a_time_scores_exactly_as_whooshs_matchers(tmp_path, text):
 def test_queries_term_at_a_time_cannot_score_go_through_whoosh(small):
     from search.ranking import term_at_a_time
 
-    for text in ["Kishda~", "+Russia sanctions", "date:2024", "NOT Russia"]:
+    for text in ["tags:blogg~", "+Russia sanctions", "date:2024", "NOT Russia"]:
         parsed = small.reader.read(text, small._searcher.reader())
         assert term_at_a_time(parsed.query, small._searcher) is None
     assert found(small, "Russia NOT sanctions") == [NATO]
