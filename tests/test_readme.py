@@ -72,3 +72,14 @@ def test_every_documented_option_exists(synopsis):
     assert result.exit_code == 0, f"search {command} is documented but does not exist"
     for option in options:
         assert option in result.output, f"search {command} {option} is documented but not accepted"
+
+
+def test_every_guarantee_points_at_tests_that_exist():
+    section = README.split("## Guarantees", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and not line.startswith("| promise")]
+    assert len(rows) >= 10
+    defined = {m for path in (REPO / "tests").glob("test_*.py") for m in re.findall(r"^def (test_\w+)\(", path.read_text(encoding="utf-8"), re.M)}
+    for row in rows:
+        named = re.findall(r"`(?:[\w/.]+::)?(test_\w+)`", row.rsplit(" | ", 1)[1])
+        assert named, row[:60]
+        assert set(named) <= defined, (row[:60], set(named) - defined)
