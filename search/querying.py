@@ -5,6 +5,8 @@ field:, word*, word~, ranges); this module configures it and then rewrites the p
 
 - Plain words are joined by OR, so a natural-language query never comes back empty because
   one word is absent; documents that match every word get a bonus, so they rank first.
+- A plain word is one BM25F term over title and body (`ranking.FieldsTerm`), plus a smaller
+  title-only score; a word that is also a category name matches the category too.
 - `?`, `:` after a word that is not a field, and a `-` inside a word (COVID-19) are ordinary
   text, so natural-language questions read as words.
 - Phrases allow for the stop words the index leaves out ("Department of State").
@@ -28,11 +30,12 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from .aliases import ALIAS_GROUPS, ALIAS_WEIGHT
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError
-from .ranking import AllWordsBonus
+from .ranking import AllWordsBonus, FieldsTerm
 from .settings import MAX_QUERY_CHARS
 
 TEXT = "_text"  # the parser's field for words typed without one
 FIELD_WEIGHTS = {"title": 1.0, "body": 1.0, "tags": 1.0}  # on top of the schema's title boost
+TITLE_BONUS = 0.6  # a word in the title also scores title-only BM25 at this weight
 ALL_WORDS_BONUS = 1.0  # added share of the score for a document that matches every word
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
 MAX_FUZZY_DISTANCE = 2
@@ -297,7 +300,15 @@ class QueryReader:
         tokens = [(t.text, t.pos) for t in self.analyzer(raw, mode="query", positions=True)]
         if not tokens:
             return query.NullQuery  # only stop words or punctuation ("the", "i.e.", "5%")
-        clauses = [_field_query(field, tokens, slop, FIELD_WEIGHTS[field]) for field in ("title", "body")]
+        if len(tokens) == 1:
+            # One BM25F term over title and body, plus the title on its own: known-item
+            # searches name a document by its title's words.
+            term = tokens[0][0]
+            clauses = [FieldsTerm(term, {f: FIELD_WEIGHTS[f] for f in ("title", "body")})]
+            if TITLE_BONUS:
+                clauses.append(query.Term("title", term, boost=TITLE_BONUS))
+        else:
+            clauses = [_field_query(field, tokens, slop, FIELD_WEIGHTS[field]) for field in ("title", "body")]
         tag = " ".join(normalize(raw).split()).strip(".,;:!?\"'()")
         if tag and not is_stop(tag) and FIELD_WEIGHTS["tags"]:
             clauses.append(query.Term("tags", tag, boost=FIELD_WEIGHTS["tags"]))

@@ -1,16 +1,19 @@
-"""How documents are scored: Whoosh's BM25F with field lengths held in memory, and the bonus
-for documents that match every word of a query.
+"""How documents are scored: BM25 with Robertson's IDF and field lengths held in memory,
+a plain word scored once over title and body as BM25F defines it (`FieldsTerm`), and the
+bonus for documents that match every word of a query.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 
 from whoosh import query
-from whoosh.matching import WrappingMatcher
+from whoosh.matching import Matcher, NullMatcher, WrappingMatcher
+from whoosh.query import qcore
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.util.numeric import byte_to_length
@@ -31,6 +34,14 @@ class CachedBM25F(BM25F):
     lengths are one byte a document, so a segment's whole column is read in one call and
     kept with the reader. The scores are the same.
     """
+
+    def idf(self, searcher, fieldname, text):
+        """Robertson's IDF, as Lucene and bm25s use it: Whoosh's own, log(N / (df + 1)) + 1,
+        gives the commonest words a floor of 1, so that "the president said" outweighs a rare
+        name. (nDCG@10 +0.0055 on SciFact, +0.0047 on the archive's queries, -0.0007 on
+        Cranfield.)"""
+        parent = searcher.get_parent()
+        return robertson_idf(parent.doc_frequency(fieldname, text), parent.doc_count_all())
 
     def scorer(self, searcher, fieldname, text, qf=1):
         if not searcher.schema[fieldname].scorable:
@@ -78,6 +89,177 @@ def field_lengths(reader, fieldname: str) -> list[int] | None:
             lengths = [_BYTE_LENGTHS[b] or 1 for b in raw] + [1] * (size - column._count)
     cache[fieldname] = lengths
     return lengths
+
+
+def robertson_idf(doc_frequency: int, doc_count: int) -> float:
+    """log(1 + (N - df + 0.5) / (df + 0.5)): never negative, near 0 for a word in every document."""
+    return math.log(1 + (doc_count - doc_frequency + 0.5) / (doc_frequency + 0.5))
+
+
+class FieldsTerm(qcore.Query):
+    """One analyzed word in several text fields, scored as one BM25F term.
+
+    Whoosh's BM25F is BM25 per field, summed: a word in the title and in the body counts
+    twice, each time saturated on its own and with its own IDF (a word rare in titles gets a
+    large one). BM25F as defined (Robertson, Zaragoza and Taylor, 2004) adds the word's
+    frequencies in the fields, each weighted and normalized by its field's length, saturates
+    the sum once, and multiplies it by one IDF from the documents that hold the word in any of
+    the fields. `weights` maps each field to what one occurrence there counts, on top of the
+    field's index-time boost (already in the postings' weights).
+    """
+
+    def __init__(self, text: str, weights: dict[str, float], boost: float = 1.0):
+        self.text = text
+        self.weights = dict(weights)
+        self.boost = boost
+
+    def __eq__(self, other):
+        return (
+            isinstance(other, FieldsTerm)
+            and (self.text, self.weights, self.boost) == (other.text, other.weights, other.boost)
+        )
+
+    def __hash__(self):
+        return hash((self.text, tuple(sorted(self.weights.items())), self.boost))
+
+    def __repr__(self):
+        return f"{self.__class__.__name__}({self.text!r}, {self.weights!r}, boost={self.boost})"
+
+    def __str__(self):
+        return "(" + " OR ".join(f"{f}:{self.text}" for f in self.weights) + ")"
+
+    def has_terms(self):
+        return True
+
+    def terms(self, phrases=False):
+        for fieldname in self.weights:
+            yield (fieldname, self.text)
+
+    def field(self):
+        return None
+
+    def estimate_size(self, ixreader):
+        return sum(ixreader.doc_frequency(f, self.text) for f in self.weights if f in ixreader.schema)
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        fields = [(f, w) for f, w in self.weights.items() if w and f in searcher.schema and (f, self.text) in reader]
+        if not fields:
+            return NullMatcher()
+        matchers = [reader.postings(f, self.text) for f, _ in fields]
+        weighting = searcher.weighting if context is None else context.weighting
+        if not weighting or not isinstance(weighting, CachedBM25F):
+            return _FieldsMatcher(matchers, None)  # unscored: only which documents match matters
+        return _FieldsMatcher(matchers, _fields_scoring(self, fields, searcher, reader, weighting))
+
+
+def _fields_scoring(term: FieldsTerm, fields, searcher, reader, weighting) -> tuple:
+    """(per field: weight / norm by document, and idf * boost * (K1 + 1), K1), for one segment."""
+    parent = searcher.get_parent()
+    norms = []
+    for fieldname, weight in fields:
+        b = weighting._field_B.get(fieldname, weighting.B)
+        average = parent.avg_field_length(fieldname) or 1.0
+        lengths = field_lengths(reader, fieldname)
+        if lengths is None:
+            lengths = _Lengths(searcher, fieldname)
+        norms.append((weight, 1 - b, b / average, lengths))
+    idf = robertson_idf(_union_frequency(parent, term.text, tuple(sorted(term.weights))), parent.doc_count_all())
+    return norms, idf * term.boost * (weighting.K1 + 1), weighting.K1
+
+
+class _Lengths:
+    def __init__(self, searcher, fieldname):
+        self.searcher, self.fieldname = searcher, fieldname
+
+    def __getitem__(self, docnum):
+        return self.searcher.doc_field_length(docnum, self.fieldname, 1)
+
+
+def _union_frequency(parent, text: str, fieldnames: tuple[str, ...]) -> int:
+    """How many documents hold `text` in any of the fields, over the whole index (deleted ones
+    included, as Whoosh's doc_frequency counts them); kept with the searcher."""
+    cache = parent.__dict__.setdefault("_search_union_df", {})
+    key = (text, fieldnames)
+    if key not in cache:
+        total = 0
+        for sub, _ in parent.leaf_searchers():
+            reader = sub.reader()
+            present = [f for f in fieldnames if f in reader.schema and (f, text) in reader]
+            if len(present) == 1:
+                total += reader.doc_frequency(present[0], text)
+            elif present:
+                docs: set[int] = set()
+                for f in present:
+                    docs.update(postings(reader, f, reader.schema[f].to_bytes(text))[0])
+                total += len(docs)
+        cache[key] = total
+    return cache[key]
+
+
+class _FieldsMatcher(Matcher):
+    """The union of one word's postings in several fields, scored by `_fields_scoring`."""
+
+    def __init__(self, matchers, scoring):
+        self.matchers = matchers
+        self.scoring = scoring
+
+    def is_active(self):
+        return any(m.is_active() for m in self.matchers)
+
+    def reset(self):
+        for m in self.matchers:
+            m.reset()
+
+    def id(self):
+        return min(m.id() for m in self.matchers if m.is_active())
+
+    def next(self):
+        current = self.id()
+        for m in self.matchers:
+            if m.is_active() and m.id() == current:
+                m.next()
+
+    def skip_to(self, id):
+        for m in self.matchers:
+            if m.is_active() and m.id() < id:
+                m.skip_to(id)
+
+    def copy(self):
+        return _FieldsMatcher([m.copy() for m in self.matchers], self.scoring)
+
+    def replace(self, minquality=0):
+        return self if self.is_active() else NullMatcher()
+
+    def children(self):
+        return list(self.matchers)
+
+    def supports(self, astype):
+        return False
+
+    def supports_block_quality(self):
+        return False
+
+    def max_quality(self):
+        return 1.0 if self.scoring is None else self.scoring[1]  # the limit as frequency grows
+
+    def block_quality(self):
+        return self.max_quality()
+
+    def weight(self):
+        current = self.id()
+        return sum(m.weight() for m in self.matchers if m.is_active() and m.id() == current)
+
+    def score(self):
+        if self.scoring is None:
+            return 1.0
+        norms, numerator, k1 = self.scoring
+        current = self.id()
+        tf = 0.0
+        for m, (weight, base, per_length, lengths) in zip(self.matchers, norms):
+            if m.is_active() and m.id() == current:
+                tf += weight * m.weight() / (base + per_length * lengths[current])
+        return numerator * tf / (tf + k1)
 
 
 class AllWordsBonus(WrappingQuery):
@@ -197,6 +379,8 @@ def _plan(q: query.Query):
         return ("range", q.fieldname, q.start, q.end, q.startexcl, q.endexcl)
     if type(q) is query.Term:
         return ("term", q.fieldname, q.text, q.boost)
+    if type(q) is FieldsTerm:
+        return ("fields", q)
     if type(q) is query.Phrase and len(q.words) > 1:
         return ("phrase", q.fieldname, tuple(q.words), q.slop, q.boost)
     if isinstance(q, query.Or) and not isinstance(q, query.DisjunctionMax) and not q.scale and not q.minmatch:
@@ -215,6 +399,8 @@ def _accumulate(plan, searcher, reader, weighting, boost: float, scores: dict[in
         return _add_term(searcher, reader, weighting, fieldname, text, boost * term_boost, scores)
     if kind == "phrase":
         return _add_phrase(plan, searcher, reader, weighting, boost, scores)
+    if kind == "fields":
+        return _add_fields(plan[1], searcher, reader, weighting, boost, scores)
     if kind in ("require", "andnot"):  # scored by the first part; the second filters
         _, scored, other = plan
         found: dict[int, float] = {}
@@ -269,6 +455,26 @@ def _add_term(searcher, reader, weighting, fieldname, text, boost, scores) -> bo
     ids, weights = postings(reader, fieldname, btext)
     for docnum, weight in zip(ids, weights):
         scores[docnum] = get(docnum, 0.0) + numerator * weight / (weight + base + per_length * lengths[docnum])
+    return True
+
+
+def _add_fields(term: FieldsTerm, searcher, reader, weighting, boost, scores) -> bool:
+    """A FieldsTerm, as its matcher scores it: the fields' normalized frequencies summed per
+    document (in the same order), then saturated once."""
+    fields = [(f, w) for f, w in term.weights.items() if w and f in searcher.schema and (f, term.text) in reader]
+    if not fields:
+        return True
+    norms, numerator, k1 = _fields_scoring(term, fields, searcher, reader, weighting)
+    numerator *= boost
+    frequency: dict[int, float] = {}
+    get = frequency.get
+    for (fieldname, _), (weight, base, per_length, lengths) in zip(fields, norms):
+        ids, weights = postings(reader, fieldname, searcher.schema[fieldname].to_bytes(term.text))
+        for docnum, w in zip(ids, weights):
+            frequency[docnum] = get(docnum, 0.0) + weight * w / (base + per_length * lengths[docnum])
+    add = scores.get
+    for docnum, tf in frequency.items():
+        scores[docnum] = add(docnum, 0.0) + numerator * tf / (tf + k1)
     return True
 
 
@@ -385,6 +591,12 @@ def _docs(plan, reader) -> set[int]:
         return set(postings(reader, fieldname, btext)[0])
     if plan[0] == "phrase":
         return _phrase_docs(plan, reader)
+    if plan[0] == "fields":
+        term, docs = plan[1], set()
+        for fieldname in term.weights:
+            if fieldname in reader.schema and (fieldname, term.text) in reader:
+                docs.update(postings(reader, fieldname, reader.schema[fieldname].to_bytes(term.text))[0])
+        return docs
     if plan[0] == "require":
         return _docs(plan[1], reader) & _docs(plan[2], reader)
     if plan[0] == "andnot":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -339,18 +340,22 @@ def test_control_characters_in_a_query_are_spaces(small):
     assert found(small, "\x01\x02 Maui\x00") == found(small, "Maui")
 
 
-def test_cached_lengths_score_exactly_as_whooshs_bm25f(small_index):
+def test_cached_lengths_score_exactly_as_whooshs_bm25f_scorer(small_index):
     from whoosh import scoring
     from whoosh.index import open_dir
 
     from search.querying import Lexicon, QueryReader
     from search.ranking import CachedBM25F
 
+    class Reference(scoring.BM25F):  # Whoosh's scorer, with the same IDF
+        idf = CachedBM25F.idf
+
     ix = open_dir(str(small_index / "gen-000001"))
     reader = QueryReader(ix.schema, Lexicon(small_index / "gen-000001" / "words.tsv"))
-    for text in ["Russia sanctions", "President OR ports OR Maui", '"Inflation Reduction Act"', "running"]:
+    texts = ["title:Russia body:sanctions", "body:President OR title:ports OR body:Maui", '"Inflation Reduction Act"', "body:running"]
+    for text in texts:
         q = reader.read(text, ix.reader()).query
-        with ix.searcher(weighting=scoring.BM25F()) as plain, ix.searcher(weighting=CachedBM25F()) as cached:
+        with ix.searcher(weighting=Reference()) as plain, ix.searcher(weighting=CachedBM25F()) as cached:
             expected = [(h.docnum, round(h.score, 9)) for h in plain.search(q, limit=None)]
             got = [(h.docnum, round(h.score, 9)) for h in cached.search(q, limit=None)]
         assert got == expected and expected
@@ -397,3 +402,24 @@ def test_queries_term_at_a_time_cannot_score_go_through_whoosh(small):
         parsed = small.reader.read(text, small._searcher.reader())
         assert term_at_a_time(parsed.query, small._searcher) is None
     assert found(small, "Russia NOT sanctions") == [NATO]
+
+
+def test_a_word_in_title_and_body_is_saturated_once_as_bm25f_defines(tmp_path):
+    """FieldsTerm adds the fields' normalized frequencies before saturating: a document with
+    the word in both fields scores more than one with it in either, but less than the two
+    summed (which is what Whoosh's per-field BM25F gives)."""
+    from search.ranking import CachedBM25F, FieldsTerm
+
+    for name, title, body in [("both", "Maui", "Maui fires."), ("title", "Maui", "Big fires."), ("body", "Fires", "Maui fires.")]:
+        write_doc(tmp_path / "a", f"{name}.md", title=title, date="'2024-01-01'", body=body)
+    write_doc(tmp_path / "a", "other.md", title="Other", date="'2024-01-01'", body="Nothing to see.")
+    build_index(tmp_path / "a", tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        searcher = ix._searcher  # the library's own, weighted by CachedBM25F
+        assert isinstance(searcher.weighting, CachedBM25F)
+        hits = searcher.search(FieldsTerm("maui", {"title": 1.0, "body": 1.0}), limit=None)
+        score = {searcher.stored_fields(h.docnum)["path"]: h.score for h in hits}
+        assert set(score) == {"both.md", "title.md", "body.md"}
+        assert max(score["title.md"], score["body.md"]) < score["both.md"] < score["title.md"] + score["body.md"]
+        k1, idf = 1.2, math.log(1 + (4 - 3 + 0.5) / (3 + 0.5))  # one IDF, from the 3 documents with the word anywhere
+        assert all(s < idf * (k1 + 1) for s in score.values())
