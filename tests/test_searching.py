@@ -281,6 +281,25 @@ def test_document_and_similar(small):
     assert NATO not in [h.path for h in small.similar(NATO)]
 
 
+def test_similar_ranks_as_whooshs_more_like_this(tmp_path):
+    from .conftest import write_small_archive
+
+    root = write_small_archive(tmp_path / "archive")
+    for n, words in enumerate(["Russia sanctions DPRK missiles", "Maui wildfire recovery Lahaina", "ports supply chains",
+                               "Russia DPRK arms transfers sanctions", "clean energy jobs Maui"]):
+        write_doc(root, f"extra-{n}.md", title=f"Extra {n}", date="'2024-02-02'", body=f"{words}. " * (n + 2))
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        paths = [f["path"] for f in ix._searcher.all_stored_fields()]
+        for path in paths:
+            ours = [(h.path, h.score) for h in ix.similar(path, limit=5)]
+            docnum = ix._docnum(path)
+            text = ix.document(path).body[:20000]
+            theirs = [(h["path"], round(float(h.score), 4)) for h in ix._searcher.more_like(docnum, "body", text=text, top=5, numterms=25)]
+            assert ours == theirs, path
+            assert path not in [p for p, _ in ours]
+
+
 def test_overview(small):
     overview = small.overview()
     assert overview.documents == 5
