@@ -106,6 +106,7 @@ class SearchIndex:
         self.lexicon = Lexicon(generation.path / storage.WORDS)
         self.reader = QueryReader(self.schema, self.lexicon)
         self._facet_maps: tuple[list[str], list[list[str]]] | None = None
+        self._facet_keys_cache: tuple[list[int], list[str]] | None = None
 
     def refresh(self) -> bool:
         """Reopen if a rebuild swapped in a new generation since; True when it did."""
@@ -187,23 +188,16 @@ class SearchIndex:
         else:
             if matches is None:
                 matches = self._searcher.search(parsed.query, limit=None, optimize=False).top_n
-            else:
-                matches = best_first(matches)
             dates, tags_of = self._maps()
-            ranked = []
-            for score, docnum in matches:
-                tag_ok = wanted.tags_ok(tags_of[docnum])
-                date_ok = wanted.date_ok(dates[docnum])
-                if tag_ok and date_ok:
-                    ranked.append((score, docnum))
-                if facets:
-                    # Each facet counts with the other filters only, so a user can see, and
-                    # switch to, the other categories and years.
-                    if date_ok:
-                        tag_counts.update(tags_of[docnum])
-                    if tag_ok and dates[docnum]:
-                        year_counts[dates[docnum][:4]] += 1
+            dated = matches if wanted.since is None and wanted.until is None else [m for m in matches if wanted.date_ok(dates[m[1]])]
+            ranked = dated if not wanted.tags else [m for m in dated if wanted.tags_ok(tags_of[m[1]])]
             total = len(ranked)
+            if facets:
+                # Each facet counts with the other filters only, so a user can see, and
+                # switch to, the other categories and years.
+                tagged = matches if not wanted.tags else [m for m in matches if wanted.tags_ok(tags_of[m[1]])]
+                tag_counts, year_counts = self._facet_counts(dated, tagged)
+            ranked = best_first(ranked, page * limit if sort == "relevance" else None)
         if sort != "relevance":
             # By date, then by score; undated documents last either way.
             dates, _ = self._maps()
@@ -234,6 +228,30 @@ class SearchIndex:
             tags=[FacetCount(t, c) for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))] if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
         )
+
+    def _facet_counts(self, dated: list[tuple[float, int]], tagged: list[tuple[float, int]]) -> tuple[Counter, Counter]:
+        """Categories of the documents in `dated` and years of those in `tagged`, counted in
+        C (`Counter` over `map`): a broad query matches thousands of documents."""
+        dates, tags_of = self._maps()
+        keys, years = self._facet_keys()
+        by_key = Counter(map(keys.__getitem__, (d for _, d in dated)))
+        tag_counts: Counter = Counter()
+        for key, count in by_key.items():
+            for tag in tags_of[key]:
+                tag_counts[tag] += count
+        year_counts = Counter(map(years.__getitem__, (d for _, d in tagged)))
+        year_counts.pop("", None)  # undated documents have no year
+        return tag_counts, year_counts
+
+    def _facet_keys(self) -> tuple[list[int], list[str]]:
+        """For each document, the number of the first document with the same tags (so that
+        documents are counted by tag set, and each set expanded once), and its year."""
+        if self._facet_keys_cache is None:
+            dates, tags_of = self._maps()
+            first: dict[tuple[str, ...], int] = {}
+            keys = [first.setdefault(tuple(tags), docnum) for docnum, tags in enumerate(tags_of)]
+            self._facet_keys_cache = (keys, [date[:4] if date else "" for date in dates])
+        return self._facet_keys_cache
 
     def _maps(self) -> tuple[list[str], list[list[str]]]:
         """Each document's date and tags by document number, read once per generation."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 
 import pytest
 
@@ -442,3 +443,36 @@ def test_a_word_in_title_and_body_is_saturated_once_as_bm25f_defines(tmp_path):
         assert max(score["title.md"], score["body.md"]) < score["both.md"] < score["title.md"] + score["body.md"]
         k1, idf = 1.2, math.log(1 + (4 - 3 + 0.5) / (3 + 0.5))  # one IDF, from the 3 documents with the word anywhere
         assert all(s < idf * (k1 + 1) for s in score.values())
+
+
+def test_facet_counts_equal_counting_the_results_by_hand(tmp_path):
+    """Facets count each filter with the others applied: the categories of the results with
+    the same dates and no category filter, the years of those with the same categories and no
+    dates. Documents with several categories, and undated ones, included."""
+    import random
+
+    from search.settings import MAX_LIMIT
+
+    rng = random.Random(7)
+    kinds = ["blog", "speeches-remarks", "press-briefings", "statements-releases"]
+    for n in range(80):
+        tags = rng.sample(kinds, rng.choice([1, 1, 2]))
+        date = f"'{rng.choice([2021, 2022, 2023, 2024])}-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}'" if n % 9 else "''"
+        write_doc(tmp_path / "a", f"d{n:02d}.md", title=f"Doc {n}", date=date, tags=json.dumps(", ".join(tags)),
+                  body=" ".join(rng.sample(["Russia", "sanctions", "Maui", "ports", "energy", "jobs"], 3)))
+    build_index(tmp_path / "a", tmp_path / "ix")
+
+    def every(ix, text, **filters):
+        return ix.search(text, limit=MAX_LIMIT, **filters).results
+
+    with open_index(tmp_path / "ix") as ix:
+        for text, filters in [("Russia OR Maui", {}), ("Russia OR Maui", {"tags": ["blog"]}),
+                              ("energy jobs", {"since": "2022-01-01", "until": "2023-12-31"}),
+                              ("ports", {"tags": ["blog", "press-briefings"], "since": "2023-01-01"})]:
+            results = ix.search(text, facets=True, **filters)
+            dates = {k: v for k, v in filters.items() if k != "tags"}
+            expected_tags = Counter(t for h in every(ix, text, **dates) for t in h.tags)
+            expected_years = Counter(h.date[:4] for h in every(ix, text, tags=filters.get("tags", [])) if h.date)
+            assert {f.value: f.count for f in results.tags} == dict(expected_tags), (text, filters)
+            assert {f.value: f.count for f in results.years} == dict(expected_years), (text, filters)
+            assert results.total == len(every(ix, text, **filters))
