@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
+import threading
 from array import array
 from bisect import bisect_left
 from collections import OrderedDict
@@ -611,29 +613,51 @@ def _docs(plan, reader) -> set[int]:
     return _docs(plan[1], reader)
 
 
-POSTINGS_CACHE = 4_000_000  # postings kept decoded, per segment reader (about 40 MB)
+POSTINGS_CACHE = 6_000_000  # postings kept decoded, per process (about 50 MB)
+
+# Decoded postings are shared by every thread of the process, keyed by the segment's folder
+# and id (a segment's files never change once written), in one LRU with one bound: the web
+# app gives each thread its own reader, and a cache per reader would fill once per thread
+# and per segment (tens of readers), for more memory and fewer hits.
+_postings: OrderedDict = OrderedDict()
+_postings_held = 0
+_postings_lock = threading.Lock()
 
 
 def postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:
     """A term's document numbers and weights in one segment, decoded once and kept (the most
-    recently used terms, up to POSTINGS_CACHE postings) for the next query that needs them."""
-    cache: OrderedDict = reader.__dict__.setdefault("_search_postings", OrderedDict())
-    key = (fieldname, btext)
-    found = cache.get(key)
-    if found is not None:
-        cache.move_to_end(key)
-        return found
+    recently used terms, up to POSTINGS_CACHE postings in all) for the next query."""
+    global _postings_held
+    key = (_segment_key(reader), fieldname, btext)
+    with _postings_lock:
+        found = _postings.get(key)
+        if found is not None:
+            _postings.move_to_end(key)
+            return found
     ids, weights = array("I"), array("f")
     for block_ids, block_weights in _blocks(reader, fieldname, btext):
         ids.extend(block_ids)
         weights.extend(block_weights)
-    found = cache[key] = (ids, weights)
-    held = reader.__dict__.get("_search_postings_held", 0) + len(ids)
-    while held > POSTINGS_CACHE and len(cache) > 1:
-        _, (old_ids, _) = cache.popitem(last=False)
-        held -= len(old_ids)
-    reader.__dict__["_search_postings_held"] = held
-    return found
+    with _postings_lock:
+        if key not in _postings:
+            _postings[key] = (ids, weights)
+            _postings_held += len(ids)
+            while _postings_held > POSTINGS_CACHE and len(_postings) > 1:
+                _, (old_ids, _) = _postings.popitem(last=False)
+                _postings_held -= len(old_ids)
+    return ids, weights
+
+
+def _segment_key(reader) -> tuple:
+    """What names a segment's postings for as long as the process lives: its folder and its
+    random id; a reader of another kind is its own key (the object, kept alive by the entry)."""
+    key = reader.__dict__.get("_search_segment_key")
+    if key is None:
+        folder = getattr(getattr(reader, "_storage", None), "folder", None)
+        segment = getattr(reader, "_segment", None)
+        key = (os.path.abspath(folder), segment.segment_id()) if folder and segment is not None else (reader,)
+        reader.__dict__["_search_segment_key"] = key
+    return key
 
 
 def _term_range_docs(plan, reader) -> set[int]:
