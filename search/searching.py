@@ -8,7 +8,9 @@ through `SearchIndex.search`, so they rank identically.
 from __future__ import annotations
 
 import datetime
+import os
 import re
+import threading
 import time
 import zlib
 from collections import Counter
@@ -103,7 +105,7 @@ class SearchIndex:
         self.meta = generation.meta
         self._searcher = searcher
         self.schema = ix.schema
-        self.lexicon = Lexicon(generation.path / storage.WORDS)
+        self.lexicon = _shared_lexicon(generation.path / storage.WORDS)
         self.reader = QueryReader(self.schema, self.lexicon)
         self._facet_maps: tuple[list[str], list[list[str]]] | None = None
         self._facet_keys_cache: tuple[list[int], list[str]] | None = None
@@ -387,6 +389,28 @@ class SearchIndex:
             tags=[FacetCount(t, c) for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
             built=self.meta.get("built"),
         )
+
+
+_lexicons: dict[tuple, Lexicon] = {}
+_lexicons_lock = threading.Lock()
+
+
+def _shared_lexicon(path: Path) -> Lexicon:
+    """One Lexicon (7 MB for the full archive, once loaded) per generation and process,
+    shared by its threads: it is only read. It is known by the file's identity, not only its
+    path (a deleted and rebuilt index reuses the names); the two most recent are kept."""
+    try:
+        st = os.stat(path)
+        key = (os.fspath(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return Lexicon(path)  # none to share: it reads as empty
+    with _lexicons_lock:
+        lexicon = _lexicons.get(key)
+        if lexicon is None:
+            lexicon = _lexicons[key] = Lexicon(path)
+            while len(_lexicons) > 2:
+                del _lexicons[next(iter(_lexicons))]
+        return lexicon
 
 
 class _FrequencyCorrector(ListCorrector):
