@@ -460,6 +460,76 @@ def table(title: str, header: list[str], rows: list[list]) -> None:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
 
 
+def show_rebuild(report: dict) -> None:
+    rb = report["rebuild"]
+    table("Rebuild (search index, fresh process)",
+          ["runs", "docs", "MB", "median s", "docs/s", "MB/s", "parent RSS MB", "worker RSS MB", "index MB"],
+          [[rb["runs"], rb["documents"], rb["archive_mb"], rb["seconds_median"], rb["docs_per_second"], rb["mb_per_second"],
+            rb["parent_rss_mb"], rb["worker_rss_mb"], rb["index_mb"]]])
+
+
+def show_update(report: dict) -> None:
+    table("Update (search index --update as a process, on a copy of the archive)",
+          ["change", "process s", "library s", "added", "changed", "removed"],
+          [[k, v["process_seconds"], v["library_seconds"], v["added"], v["updated"], v["removed"]]
+           for k, v in report["update"].items()])
+
+
+def show_queries(report: dict) -> None:
+    qr = report["queries"]
+    table(f"Library queries ({qr['queries']} queries, median of {qr['repeats']} runs each, top 10)",
+          ["", "p50 ms", "p95 ms", "p99 ms"],
+          [["with snippets", *qr["with_snippets"].values()], ["without snippets", *qr["without_snippets"].values()]])
+    table("Median ms by kind of query (with snippets)", list(qr["median_ms_by_kind"]), [list(qr["median_ms_by_kind"].values())])
+    print(f"snippets alone: p50 {qr['snippets_only_p50_ms']} ms a query")
+
+
+def show_cli(report: dict) -> None:
+    cli = report["cli"]
+    table('The CLI: search query "DPRK Russia" as a process', ["runs", "median s", "python -c pass s", "imports Flask"],
+          [[cli["runs"], cli["query_process_median_s"], cli["python_startup_median_s"], cli["imports_flask"]]])
+
+
+def show_web(report: dict) -> None:
+    web = report["web"]
+    table("The web: /api/search under search serve, 8 concurrent clients",
+          ["requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "RSS MB before", "after"],
+          [[web["requests"], web["requests_per_second"], web["p50_ms"], web["p95_ms"], web["p99_ms"], web["errors"],
+            web["server_rss_mb_before"], web["server_rss_mb_after"]]])
+
+
+def show_peers(report: dict) -> None:
+    rb, qr = report["rebuild"], report["queries"]
+    engine = {"build_seconds": rb["seconds_median"], "index_mb": rb["index_mb"], **qr["with_snippets"]}
+    rows = [["engine", engine["build_seconds"], engine["index_mb"], engine["p50_ms"], engine["p99_ms"], "", "", ""]]
+    for name, peer in report["peers"].items():
+        rows.append([name, peer["build_seconds"], peer["index_mb"], peer["p50_ms"], peer["p99_ms"],
+                     f"{engine['build_seconds'] / peer['build_seconds']:.1f}x",
+                     f"{engine['p50_ms'] / peer['p50_ms']:.1f}x", f"{engine['p99_ms'] / peer['p99_ms']:.1f}x"])
+    table("Peers on the same documents and query words (top 10 with snippets)",
+          ["system", "build s", "index MB", "p50 ms", "p99 ms", "engine/peer build", "p50", "p99"], rows)
+
+
+def show_growth(report: dict) -> None:
+    table("Cost growth (one rebuild each; 60 queries, top 10 with snippets)",
+          ["scale", "docs", "rebuild s", "index MB", "parent RSS MB", "worker RSS MB", "query p50 ms", "p99 ms"],
+          [[g["scale"], g["documents"], g["rebuild_seconds"], g["index_mb"], g["parent_rss_mb"], g["worker_rss_mb"],
+            g["query_p50_ms"], g["query_p99_ms"]] for g in report["growth"]])
+
+
+SECTIONS = {"rebuild": show_rebuild, "update": show_update, "queries": show_queries, "cli": show_cli,
+            "web": show_web, "peers": show_peers, "growth": show_growth}
+
+
+def show(report: dict) -> None:
+    """Print the tables of a saved run, so the README can quote them without running again."""
+    print(f"{report['mode']} run of {report['when']}: Python {report['machine']['python']}, "
+          f"{report['machine']['cpus']} CPUs, {report['machine']['memory_gb']} GB")
+    for key, printer in SECTIONS.items():
+        if key in report:
+            printer(report)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Speed of the engine at archive scale, beside peers.")
     parser.add_argument("--quick", action="store_true", help="a quarter of the archive, one rebuild, fewer queries and requests")
@@ -468,7 +538,11 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="runs of each query (default 5; 3 with --quick)")
     parser.add_argument("--requests", type=int, default=None, help="web requests (default 4000; 400 with --quick)")
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--show", type=Path, default=None, metavar="JSON", help="print the tables of a saved run and exit")
     args = parser.parse_args(argv)
+    if args.show:
+        show(json.loads(args.show.read_text(encoding="utf-8")))
+        return 0
     if not args.archive.is_dir():
         print(f"no archive at {args.archive}", file=sys.stderr)
         return 1
@@ -495,36 +569,23 @@ def main(argv=None) -> int:
         print("rebuild ...", file=sys.stderr)
         report["rebuild"] = rb = measure_rebuilds(archive, work, runs)
         index = Path(rb.pop("index"))
-        table("Rebuild (search index, fresh process)",
-              ["runs", "docs", "MB", "median s", "docs/s", "MB/s", "parent RSS MB", "worker RSS MB", "index MB"],
-              [[rb["runs"], rb["documents"], rb["archive_mb"], rb["seconds_median"], rb["docs_per_second"], rb["mb_per_second"],
-                rb["parent_rss_mb"], rb["worker_rss_mb"], rb["index_mb"]]])
+        show_rebuild(report)
 
         print("update ...", file=sys.stderr)
-        report["update"] = up = measure_update(args.archive if not quick else archive, work)
-        table("Update (search index --update as a process, on a copy of the archive)",
-              ["change", "process s", "library s", "added", "changed", "removed"],
-              [[k, v["process_seconds"], v["library_seconds"], v["added"], v["updated"], v["removed"]] for k, v in up.items()])
+        report["update"] = measure_update(args.archive if not quick else archive, work)
+        show_update(report)
 
         print("queries ...", file=sys.stderr)
-        report["queries"] = qr = measure_queries(index, queries, repeats)
-        table(f"Library queries ({qr['queries']} queries, median of {repeats} runs each, top 10)",
-              ["", "p50 ms", "p95 ms", "p99 ms"],
-              [["with snippets", *qr["with_snippets"].values()], ["without snippets", *qr["without_snippets"].values()]])
-        table("Median ms by kind of query (with snippets)", list(qr["median_ms_by_kind"]), [list(qr["median_ms_by_kind"].values())])
-        print(f"snippets alone: p50 {qr['snippets_only_p50_ms']} ms a query")
+        report["queries"] = measure_queries(index, queries, repeats)
+        show_queries(report)
 
         print("cli ...", file=sys.stderr)
-        report["cli"] = cli = measure_cli(index, 5 if quick else 10)
-        table('The CLI: search query "DPRK Russia" as a process', ["runs", "median s", "python -c pass s", "imports Flask"],
-              [[cli["runs"], cli["query_process_median_s"], cli["python_startup_median_s"], cli["imports_flask"]]])
+        report["cli"] = measure_cli(index, 5 if quick else 10)
+        show_cli(report)
 
         print("web ...", file=sys.stderr)
-        report["web"] = web = measure_web(index, queries, requests)
-        table("The web: /api/search under search serve, 8 concurrent clients",
-              ["requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "RSS MB before", "after"],
-              [[web["requests"], web["requests_per_second"], web["p50_ms"], web["p95_ms"], web["p99_ms"], web["errors"],
-                web["server_rss_mb_before"], web["server_rss_mb_after"]]])
+        report["web"] = measure_web(index, queries, requests)
+        show_web(report)
 
         print("peers ...", file=sys.stderr)
         peers = {}
@@ -534,23 +595,13 @@ def main(argv=None) -> int:
         except ImportError as exc:
             print(f"tantivy: skipped ({exc}; pip install '.[bench]')", file=sys.stderr)
         report["peers"] = peers
-        engine = {"build_seconds": rb["seconds_median"], "index_mb": rb["index_mb"], **qr["with_snippets"]}
-        rows = [["engine", engine["build_seconds"], engine["index_mb"], engine["p50_ms"], engine["p99_ms"], "", "", ""]]
-        for name, peer in peers.items():
-            rows.append([name, peer["build_seconds"], peer["index_mb"], peer["p50_ms"], peer["p99_ms"],
-                         f"{engine['build_seconds'] / peer['build_seconds']:.1f}x",
-                         f"{engine['p50_ms'] / peer['p50_ms']:.1f}x", f"{engine['p99_ms'] / peer['p99_ms']:.1f}x"])
-        table("Peers on the same documents and query words (top 10 with snippets)",
-              ["system", "build s", "index MB", "p50 ms", "p99 ms", "engine/peer build", "p50", "p99"], rows)
+        show_peers(report)
 
         if not quick:
             print("growth ...", file=sys.stderr)
             scales = [("1/4", 0.25, 1), ("1/2", 0.5, 1), ("1x", 1.0, 1), ("4x", 1.0, 4)]
-            report["growth"] = growth = measure_growth(args.archive, work, scales, load_queries(60))
-            table("Cost growth (one rebuild each; 60 queries, top 10 with snippets)",
-                  ["scale", "docs", "rebuild s", "index MB", "parent RSS MB", "worker RSS MB", "query p50 ms", "p99 ms"],
-                  [[g["scale"], g["documents"], g["rebuild_seconds"], g["index_mb"], g["parent_rss_mb"], g["worker_rss_mb"],
-                    g["query_p50_ms"], g["query_p99_ms"]] for g in growth])
+            report["growth"] = measure_growth(args.archive, work, scales, load_queries(60))
+            show_growth(report)
 
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
