@@ -56,8 +56,9 @@ def test_the_main_job_runs_as_written_with_the_installed_command(tmp_path):
 
 
 def synopses() -> list[list[str]]:
-    """The `search COMMAND [...]` usage lines of the README."""
-    lines = re.findall(r"^search (\w+) (.+)$", README, re.MULTILINE)
+    """The `search COMMAND ARG [--option ...]` usage lines of the README (not its pasted output)."""
+    lines = re.findall(r"^search (\w+) ([A-Z]+ )?(\[.+)$", README, re.MULTILINE)
+    lines = [(command, rest) for command, _, rest in lines]
     return [[command, *re.findall(r"--[a-z]+", rest)] for command, rest in lines]
 
 

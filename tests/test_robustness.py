@@ -93,8 +93,8 @@ def document_bytes(draw, word: str | None = None) -> bytes:
         raw = b"\xef\xbb\xbf" + raw  # a BOM
     if draw(st.integers(0, 5)) == 0:  # binary bytes, invalid UTF-8, NUL
         at = draw(st.integers(0, len(raw)))
-        if word and 0 <= (start := raw.find(word.encode())) <= at < start + len(word):
-            at = start + len(word)  # not inside the word, which it would change
+        if word and 0 <= (start := raw.find(word.encode())) <= at <= start + len(word):
+            at = start + len(word) + 1  # past the line break after the word: bytes inside or against it would change it
         raw = raw[:at] + draw(st.binary(min_size=1, max_size=8)) + raw[at:]
     return raw
 
