@@ -65,6 +65,7 @@ class LoadReport:
     swaps: int = 0  # rebuilds that swapped in while the load ran
     rss_before: dict = field(default_factory=dict)  # pid -> bytes, after the warm-up
     rss_after: dict = field(default_factory=dict)
+    rss_timeline: list = field(default_factory=list)  # [seconds into the load, all processes' bytes]
 
     @property
     def rss_growth(self) -> int:
@@ -213,6 +214,35 @@ def server_rss(pid: int) -> dict[int, int]:
     return sizes
 
 
+class RssSampler:
+    """The server's total resident memory every `every` seconds while the load runs, to tell
+    caches filling towards their bounds (growth that levels off) from a leak (growth that
+    goes on)."""
+
+    def __init__(self, pid: int, every: float = 2.0):
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "RssSampler":
+        self._started = time.perf_counter()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+
+    def _sample(self) -> None:
+        self.samples.append((round(time.perf_counter() - self._started, 1), sum(server_rss(self.pid).values())))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self._sample()
+
+
 class Rebuilds:
     """`search index` run again and again on the served index until stopped (or `limit` runs),
     counting swaps."""
@@ -269,20 +299,21 @@ def load_test(archive: Path, index: Path, requests: int, clients: int, processes
     try:
         run_load(port, request_mix(paths[:500], min(400, max(50, requests // 10)), seed + 1), clients)  # warm-up
         before = server_rss(server.pid)
-        if rebuild:
-            with Rebuilds(archive, served, rebuilds) as running:
+        with RssSampler(server.pid) as sampler:
+            if rebuild:
+                with Rebuilds(archive, served, rebuilds) as running:
+                    results, seconds = run_load(port, mix, clients)
+                    # With a fixed number of rebuilds, the load goes on, in more rounds of the same
+                    # requests, until they have all swapped in: a fast server must not finish first.
+                    while rebuilds is not None and running.running():
+                        more, more_seconds = run_load(port, mix, clients)
+                        results, seconds = results + more, seconds + more_seconds
+                if running.failures:
+                    raise SystemExit(f"a rebuild failed under load: {running.failures[0]}")
+                swaps = running.swaps
+            else:
                 results, seconds = run_load(port, mix, clients)
-                # With a fixed number of rebuilds, the load goes on, in more rounds of the same
-                # requests, until they have all swapped in: a fast server must not finish first.
-                while rebuilds is not None and running.running():
-                    more, more_seconds = run_load(port, mix, clients)
-                    results, seconds = results + more, seconds + more_seconds
-            if running.failures:
-                raise SystemExit(f"a rebuild failed under load: {running.failures[0]}")
-            swaps = running.swaps
-        else:
-            results, seconds = run_load(port, mix, clients)
-            swaps = 0
+                swaps = 0
         after = server_rss(server.pid)
         alive = server.poll() is None
     finally:
@@ -302,6 +333,7 @@ def load_test(archive: Path, index: Path, requests: int, clients: int, processes
         p50_ms=_ms(_pct(latencies, 50)), p99_ms=_ms(_pct(latencies, 99)), errors=len(errors),
         error_samples=[{"kind": e[0], "path": e[1][:200], "status": e[2], "note": e[5]} for e in errors[:10]],
         by_kind=by_kind, swaps=swaps, rss_before=before, rss_after=after,
+        rss_timeline=[list(sample) for sample in sampler.samples],
     )
 
 
@@ -309,6 +341,12 @@ def _pct(values: list[float], p: float) -> float:
     if not values:
         return 0.0
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def _at_fraction(timeline: list, fraction: float) -> list:
+    """The first sample at or after `fraction` of the run's length."""
+    end = timeline[-1][0]
+    return next(sample for sample in timeline if sample[0] >= fraction * end)
 
 
 def _ms(seconds: float) -> float:
@@ -335,6 +373,11 @@ def print_report(report: LoadReport, out=sys.stdout) -> None:
         print(f"{pid:<15} {report.rss_before.get(pid, 0) / mb:>9.1f} MB {report.rss_after.get(pid, 0) / mb:>7.1f} MB", file=out)
     print(f"{'all':<15} {sum(report.rss_before.values()) / mb:>9.1f} MB {sum(report.rss_after.values()) / mb:>7.1f} MB "
           f"({report.rss_growth / mb:+.1f} MB)", file=out)
+    if report.rss_timeline:
+        quarters = [_at_fraction(report.rss_timeline, q) for q in (0.25, 0.5, 0.75, 1.0)]
+        print("all processes' RSS at a quarter, half, three quarters and the end of the load: "
+              + ", ".join(f"{rss / mb:.1f} MB ({seconds:.0f} s)" for seconds, rss in quarters)
+              + f"; growth over the second half {(quarters[3][1] - quarters[1][1]) / mb:+.1f} MB", file=out)
     for sample in report.error_samples:
         print(f"error: {sample}", file=out)
 

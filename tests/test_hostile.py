@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import importlib.util
+import io
 import json
 import os
 import re
@@ -484,3 +485,9 @@ def test_a_bounded_load_with_rebuilds_swapping_in_has_no_errors(tmp_path):
     assert report.swaps >= 1  # a new generation swapped in under the load
     assert set(report.by_kind) >= {"search page", "search api", "filtered", "document page", "document api", "hostile"}
     assert len(report.rss_after) == 3  # the server and its two worker processes, all still there
+    assert all(rss > 0 for _, rss in report.rss_timeline)  # the memory timeline runs to the end of the load
+    assert report.rss_timeline[-1][0] >= report.seconds - 1
+    printed = io.StringIO()
+    load.print_report(report, out=printed)
+    assert f"{report.requests:,} requests from 8 clients" in printed.getvalue()
+    assert "growth over the second half" in printed.getvalue()
