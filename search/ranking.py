@@ -375,10 +375,15 @@ def _plan(q: query.Query):
         scored, other = _plan(q.a), _plan(q.b)
         kind = "require" if type(q) is query.Require else "andnot"
         return None if scored is None or other is None else (kind, scored, other)
+    # Prefixes and ranges are date filters here (words are expanded before this); they score
+    # a constant, as Whoosh's constant-score MultiTerm does, without its tree of one matcher
+    # per day (seconds for a range over years).
     if type(q) is query.Prefix:
-        return ("prefix", q.fieldname, q.text)  # only as a filter: which documents match
+        return ("prefix", q.fieldname, q.text, q.boost)
     if type(q) is query.TermRange:
-        return ("range", q.fieldname, q.start, q.end, q.startexcl, q.endexcl)
+        return ("range", q.fieldname, q.start, q.end, q.startexcl, q.endexcl, q.boost)
+    if type(q) is query.Every and q.fieldname not in (None, "", "*"):
+        return ("every", q.fieldname, q.boost)  # field:* scores a constant too
     if type(q) is query.Term:
         return ("term", q.fieldname, q.text, q.boost)
     if type(q) is FieldsTerm:
@@ -414,8 +419,12 @@ def _accumulate(plan, searcher, reader, weighting, boost: float, scores: dict[in
             if (docnum in other_docs) == keep:
                 scores[docnum] = scores.get(docnum, 0.0) + score
         return True
-    if kind in ("prefix", "range"):
-        return False  # scored as Whoosh scores them: leave the query to Whoosh
+    if kind in ("prefix", "range", "every"):
+        constant = boost * plan[-1]
+        get = scores.get
+        for docnum in _docs(plan, reader):
+            scores[docnum] = get(docnum, 0.0) + constant
+        return True
     if kind == "or":
         _, children, or_boost = plan
         return all(_accumulate(child, searcher, reader, weighting, boost * or_boost, scores) for child in children)
@@ -445,6 +454,12 @@ def _add_term(searcher, reader, weighting, fieldname, text, boost, scores) -> bo
     except ValueError:
         return True
     if (fieldname, btext) not in reader:
+        return True
+    if not field.scorable:  # Whoosh's WeightScorer: the posting's weight (1 for an ID)
+        get = scores.get
+        ids, weights = postings(reader, fieldname, btext)
+        for docnum, weight in zip(ids, weights):
+            scores[docnum] = get(docnum, 0.0) + boost * weight
         return True
     scorer = weighting.scorer(searcher, fieldname, btext)
     if not isinstance(scorer, _Scorer):
@@ -530,9 +545,18 @@ def _find_phrase(plan, reader) -> set[int]:
         candidates = docs if candidates is None else candidates & docs
         if not candidates:
             return set()
+    # Each distinct word's positions are read and decoded once per document, however often
+    # the phrase repeats it (a pasted paragraph repeats "the president" dozens of times).
     decode = field.format.decode_positions
-    positions = [_values(reader, fieldname, key, candidates) for key in keys]
-    return {d for d in candidates if _in_order([decode(p[d]) for p in positions], slop)}
+    distinct = list(dict.fromkeys(keys))
+    values = [_values(reader, fieldname, key, candidates) for key in distinct]
+    slot = [distinct.index(key) for key in keys]
+    found = set()
+    for d in candidates:
+        decoded = [decode(v[d]) for v in values]
+        if _in_order([decoded[i] for i in slot], slop):
+            found.add(d)
+    return found
 
 
 def _in_order(position_lists: list[list[int]], slop: int) -> bool:
@@ -605,6 +629,8 @@ def _docs(plan, reader) -> set[int]:
         return _docs(plan[1], reader) - _docs(plan[2], reader)
     if plan[0] in ("prefix", "range"):
         return _term_range_docs(plan, reader)
+    if plan[0] == "every":
+        return _field_docs(plan[1], reader)
     if plan[0] == "or":
         docs = set()
         for child in plan[1]:
@@ -660,6 +686,24 @@ def _segment_key(reader) -> tuple:
     return key
 
 
+def _field_docs(fieldname: str, reader) -> set[int]:
+    """Documents with any term in the field: a nonzero length where the field keeps lengths
+    (one read of a byte column, where Whoosh's Every reads every term's postings: 19 s for
+    `body:*` on the archive), every term's postings otherwise (a date has one term)."""
+    if fieldname not in reader.schema:
+        return set()
+    perdoc = getattr(reader, "_perdoc", None)
+    if reader.schema[fieldname].scorable and perdoc is not None and hasattr(perdoc, "_cached_reader"):
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if column is None:
+            return set()
+        raw = column._dbfile.get(column._basepos, column._count)
+        return {docnum for docnum, byte in enumerate(raw) if byte}
+    return _term_range_docs(("range", fieldname, None, None, False, False, 1.0), reader)
+
+
 def _term_range_docs(plan, reader) -> set[int]:
     """Documents with any term of a field that starts with a prefix, or lies in a range."""
     fieldname = plan[1]
@@ -669,10 +713,12 @@ def _term_range_docs(plan, reader) -> set[int]:
     if plan[0] == "prefix":
         texts = reader.expand_prefix(fieldname, plan[2])
     else:
-        _, _, start, end, startexcl, endexcl = plan
+        _, _, start, end, startexcl, endexcl, _ = plan
         texts = []
         for btext in reader.lexicon(fieldname) if start is None else reader.terms_from(fieldname, start):
-            if isinstance(btext, tuple):  # terms_from yields (fieldname, text)
+            if isinstance(btext, tuple):  # terms_from yields (fieldname, text), on into later fields
+                if btext[0] != fieldname:
+                    break
                 btext = btext[1]
             text = field.from_bytes(btext)
             if start is not None and (text < start or (startexcl and text == start)):

@@ -179,16 +179,13 @@ class SearchIndex:
         tag_counts: Counter = Counter()
         year_counts: Counter = Counter()
         matches = term_at_a_time(parsed.query, self._searcher)
-        if matches is None and not facets and not wanted.active and sort == "relevance":
-            # Only the top of the ranking is needed; optimize=False still scores (and so
-            # counts) every match, where block skipping would need a second pass to count.
-            found = self._searcher.search(parsed.query, limit=page * limit, optimize=False)
-            ranked, total = found.top_n, len(found)
-        elif matches is not None and not facets and not wanted.active:
+        if matches is not None and not facets and not wanted.active:
             total = len(matches)
             ranked = best_first(matches, page * limit if sort == "relevance" else None)
         else:
             if matches is None:
+                # Every match, not Whoosh's top N: its collector prunes sub-matchers that can
+                # no longer reach the top, and its count then misses their documents.
                 matches = self._searcher.search(parsed.query, limit=None, optimize=False).top_n
             dates, tags_of = self._maps()
             dated = matches if wanted.since is None and wanted.until is None else [m for m in matches if wanted.date_ok(dates[m[1]])]

@@ -391,7 +391,7 @@ def test_no_text_runs_as_script_on_any_page(hostile_index, tmp_path):
 # --- Pathological queries: bounded time and memory -------------------------------------------
 
 PATHOLOGICAL = [
-    "a*", "*", "ab*", "co*", "pre*", "*tion", "s*s", "title:*", "tags:*", "body:a*",
+    "a*", "*", "ab*", "co*", "pre*", "*tion", "s*s", "title:*", "tags:*", "body:*", "date:*", "body:a*",
     " OR ".join(WORDS * 10)[:1000], " ".join(f"-{w}" for w in WORDS * 3)[:1000], "NOT president",
     "internationalization~2", "x" * 30 + "~2", "a" * 31 + "~", "president~2 nation~2 security~2 economy~2",
     "(" * 400 + "president" + ")" * 400, "(" * 999, ")" * 999, "((a OR b) AND (c OR (d AND (e OR f))))" * 20,

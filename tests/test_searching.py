@@ -387,6 +387,8 @@ TERM_AT_A_TIME_QUERIES = [
     "body:ports supply", "tags:blog ports", "clean energy investment history", "(Russia sanctions) OR Maui",
     "Maui OR (Russia sanctions)", "Russia -sanctions", "Maui recovery -ports", "Russia date:2024",
     "President date:[2022 to 2023-12-31]", "President date:2024-07", "Russia date:2024-07-11", "Kishda~ Russia",
+    "date:2024", "date:[2021 to]", "date:[0000 to 9999]", "date:2024-07-11 OR Maui", "date:[2024-01-01 to 2024-01-03]^2 OR Russia",
+    "title:*", "body:*", "tags:*", "tags:* Maui", "Russia OR body:*^0.5",
 ]
 
 
@@ -399,6 +401,7 @@ def test_term_at_a_time_scores_exactly_as_whooshs_matchers(tmp_path, text):
     root = write_small_archive(tmp_path / "archive")
     write_doc(root, "nk.md", title="North Korea", date="'2024-01-02'", body="North Korea fired a missile; the DPRK denied it.")
     write_doc(root, "gone.md", title="Gone", date="'2024-01-03'", body="Russia sanctions Maui DPRK, soon deleted.")
+    write_doc(root, "empty.md", title="Nothing but a title", date="'2024-01-05'", body="")  # not in body:*
     build_index(root, tmp_path / "ix")
     (root / "gone.md").unlink()  # an update leaves a deleted document in a segment
     write_doc(root, "late.md", title="Late", date="'2024-01-04'", body="Russia and North Korea again; clean energy.")
@@ -418,10 +421,25 @@ def test_term_at_a_time_scores_exactly_as_whooshs_matchers(tmp_path, text):
 def test_queries_term_at_a_time_cannot_score_go_through_whoosh(small):
     from search.ranking import term_at_a_time
 
-    for text in ["tags:blogg~", "+Russia sanctions", "date:2024", "NOT Russia"]:
+    for text in ["tags:blogg~", "+Russia sanctions", "NOT Russia"]:
         parsed = small.reader.read(text, small._searcher.reader())
         assert term_at_a_time(parsed.query, small._searcher) is None
     assert found(small, "Russia NOT sanctions") == [NATO]
+
+
+def test_the_total_counts_every_match_on_every_path(tmp_path):
+    """Whoosh's top-N collector drops sub-matchers that can no longer reach the top, and its
+    count then misses their documents; the total must be every match, fast path or not."""
+    for n in range(60):
+        body = "zebra " * (1 + n % 7) + ("quagga" if n % 3 == 0 else "okapi")
+        write_doc(tmp_path / "a", f"d{n:02d}.md", title=f"Doc {n}", date=f"'2024-01-{n % 28 + 1:02d}'", body=body)
+    build_index(tmp_path / "a", tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        for text in ["zebra", "+zebra quagga", "date:2024-01-02 OR zebra", "tags:blogg~ OR quagga", "NOT quagga", "date:[2024 to]"]:
+            parsed = ix.reader.read(text, ix._searcher.reader())
+            expected = len(set(ix._searcher.docs_for_query(parsed.query)))
+            for page in (1, 3):
+                assert ix.search(text, limit=2, page=page).total == expected > 0, text
 
 
 def test_a_word_in_title_and_body_is_saturated_once_as_bm25f_defines(tmp_path):
