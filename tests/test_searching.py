@@ -387,7 +387,7 @@ TERM_AT_A_TIME_QUERIES = [
     "body:ports supply", "tags:blog ports", "clean energy investment history", "(Russia sanctions) OR Maui",
     "Maui OR (Russia sanctions)", "Russia -sanctions", "Maui recovery -ports", "Russia date:2024",
     "President date:[2022 to 2023-12-31]", "President date:2024-07", "Russia date:2024-07-11", "Kishda~ Russia",
-    "date:2024", "date:[2021 to]", "date:[0000 to 9999]", "date:2024-07-11 OR Maui", "date:[2024-01-01 to 2024-01-03]^2 OR Russia",
+    "date:2024", "date:[2021 to]", "President date:[2022 to]", "date:[0000 to 9999]", "date:2024-07-11 OR Maui", "date:[2024-01-01 to 2024-01-03]^2 OR Russia",
     "title:*", "body:*", "tags:*", "tags:* Maui", "Russia OR body:*^0.5",
 ]
 
