@@ -26,7 +26,7 @@ from .documents import Document
 from .highlighting import Marker, Snippet
 from .errors import DocumentNotFound, IndexDamaged, QueryError
 from .querying import Lexicon, ParsedQuery, QueryReader
-from .ranking import CachedBM25F, best_first, term_at_a_time
+from .ranking import CachedBM25F, best_first, forget_other_generations, term_at_a_time
 from .settings import DEFAULT_LIMIT, MAX_LIMIT
 
 SORTS = ("relevance", "newest", "oldest")
@@ -101,6 +101,7 @@ class SearchIndex:
             raise IndexDamaged(self.root, f"{exc.__class__.__name__}: {exc}"[:200]) from None
         if self._searcher is not None:
             self._searcher.close()
+        forget_other_generations(generation.path)
         self.generation = generation.path.name
         self.meta = generation.meta
         self._searcher = searcher

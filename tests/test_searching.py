@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 
 import pytest
@@ -310,12 +311,37 @@ def test_overview(small):
 
 def test_refresh_picks_up_a_rebuild(small_archive, small_index):
     with open_index(small_index) as ix:
-        assert ix.search("zeppelin").total == 0 if False else True
+        assert ix.search("zeppelin").total == 0
         write_doc(small_archive, "new.md", title="New", date="'2024-09-09'", body="A zeppelin.")
         build_index(small_archive, small_index)
         assert ix.refresh() is True
         assert found(ix, "zeppelin") == ["new.md"]
         assert ix.refresh() is False
+
+
+def test_a_swap_drops_the_old_generations_decoded_postings(small_archive, small_index, tmp_path):
+    """The process-wide postings LRU forgets a generation once a newer one is opened beside
+    it; another index's entries stay."""
+    from search import ranking
+
+    other = tmp_path / "other"
+    build_index(small_archive, other)
+    with open_index(small_index) as ix, open_index(other) as kept:
+        old = os.path.abspath(small_index / ix.generation)
+        ix.search("Russia sanctions Maui")
+        kept.search("Russia sanctions Maui")
+
+        def folders():
+            return {key[0][0] for key in ranking._postings if len(key[0]) == 2}
+
+        assert old in folders() and any(f.startswith(os.path.abspath(other)) for f in folders())
+        build_index(small_archive, small_index)
+        assert ix.refresh() is True
+        assert old not in folders()
+        assert any(f.startswith(os.path.abspath(other)) for f in folders())
+        assert ranking._postings_held == sum(len(ids) for ids, _ in ranking._postings.values())
+        ix.search("Russia sanctions Maui")
+        assert os.path.abspath(small_index / ix.generation) in folders()
 
 
 def test_words_that_are_only_punctuation_or_numbers_do_not_become_filters(small):
