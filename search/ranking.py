@@ -78,20 +78,24 @@ def field_lengths(reader, fieldname: str) -> list[int] | None:
     if fieldname in cache:
         return cache[fieldname]
     lengths = None
-    perdoc = getattr(reader, "_perdoc", None)
-    if perdoc is not None and hasattr(perdoc, "_cached_reader"):
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        size = reader.doc_count_all()
-        if column is None:
-            lengths = [1] * size
-        else:
-            raw = column._dbfile.get(column._basepos, column._count)
-            # A length that rounds to byte 0 reads as 1, where Whoosh would return None.
-            lengths = [_BYTE_LENGTHS[b] or 1 for b in raw] + [1] * (size - column._count)
+    raw = _length_bytes(reader, fieldname)
+    if raw is not None:
+        # A length that rounds to byte 0 reads as 1, where Whoosh would return None.
+        lengths = [_BYTE_LENGTHS[b] or 1 for b in raw] + [1] * (reader.doc_count_all() - len(raw))
     cache[fieldname] = lengths
     return lengths
+
+
+def _length_bytes(reader, fieldname: str) -> bytes | None:
+    """A segment's length column for `fieldname`, one byte a document (0: not in the field;
+    empty when no document has it); None when the reader is not a plain segment reader."""
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return None
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    return b"" if column is None else column._dbfile.get(column._basepos, column._count)
 
 
 def robertson_idf(doc_frequency: int, doc_count: int) -> float:
@@ -710,14 +714,8 @@ def _field_docs(fieldname: str, reader) -> set[int]:
     `body:*` on the archive), every term's postings otherwise (a date has one term)."""
     if fieldname not in reader.schema:
         return set()
-    perdoc = getattr(reader, "_perdoc", None)
-    if reader.schema[fieldname].scorable and perdoc is not None and hasattr(perdoc, "_cached_reader"):
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-        column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if column is None:
-            return set()
-        raw = column._dbfile.get(column._basepos, column._count)
+    raw = _length_bytes(reader, fieldname) if reader.schema[fieldname].scorable else None
+    if raw is not None:
         return {docnum for docnum, byte in enumerate(raw) if byte}
     return _term_range_docs(("range", fieldname, None, None, False, False, 1.0), reader)
 
