@@ -3,6 +3,8 @@
     python benchmarks/load.py                                   # 20,000 requests, 16 clients, ../shared/archive
     python benchmarks/load.py --index /tmp/wh-index             # start from a copy of an existing index
     python benchmarks/load.py --requests 2000 --clients 8       # a quicker run
+    python benchmarks/load.py --random-words --no-rebuild       # searches of random words: memory must level off
+    python benchmarks/load.py --attack                          # 16 clients sending the worst queries, and one plain
 
 It copies (or builds) an index in a temporary folder, starts the real `search serve` on it,
 and sends a fixed number of requests from concurrent keep-alive clients (client processes
@@ -72,11 +74,41 @@ class LoadReport:
         return sum(self.rss_after.values()) - sum(self.rss_before.values())
 
 
+# The worst queries a client can send: refused by the work budget at once, or accepted as the
+# costliest the budget allows (a thousand characters of common words, eight fuzzy words, date
+# ranges under AND, prefixes up to the budget's expansions).
+COMMON = ("president biden administration american people united states support federal new year "
+          "today world health care economy jobs security national help work families time act communities "
+          "country nation law million including program state public energy climate").split()
+WORST = [
+    " ".join(f"{a}{b}*" for a in "sbmtlhcdpr" for b in "aeiou" * 4)[:999],  # the prefix attack
+    " ".join(COMMON * 6)[:999],
+    " ".join(f"{w}~2" for w in COMMON[:8]),
+    " OR ".join(["(president AND date:[2021 to 2024])"] * 8),
+    "president AND date:[0000 to 9999] AND NOT biden",
+    " ".join(f"{w}*" for w in ("presid", "adminis", "econom", "secur", "communi", "nation")),
+    '"' + " ".join(COMMON[:40]) + '"',
+]
+
+
 # --- The requests --------------------------------------------------------------------------
 
 
-def request_mix(paths: list[str], count: int, seed: int = 1) -> list[Request]:
-    """`count` requests: 40% searches, 20% filtered searches, 25% documents, 15% hostile."""
+def _random_words(rnd: random.Random, vocabulary: list[str]) -> str:
+    """Two to ten words, half of them from the archive, half made up: every query brings new
+    words to the caches of stems and document frequencies."""
+    words = []
+    for _ in range(rnd.randint(2, 10)):
+        if vocabulary and rnd.random() < 0.5:
+            words.append(rnd.choice(vocabulary))
+        else:
+            words.append("".join(rnd.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rnd.randint(4, 10))))
+    return " ".join(words)
+
+
+def request_mix(paths: list[str], count: int, seed: int = 1, vocabulary: list[str] | None = None) -> list[Request]:
+    """`count` requests: 40% searches, 20% filtered searches, 25% documents, 15% hostile.
+    With a `vocabulary`, the searches are of random words (see `_random_words`)."""
     rnd = random.Random(seed)
     quote = urllib.parse.quote
     hostile = [
@@ -102,7 +134,7 @@ def request_mix(paths: list[str], count: int, seed: int = 1) -> list[Request]:
     mix = []
     for _ in range(count):
         roll = rnd.random()
-        words = quote(rnd.choice(WORDS))
+        words = quote(_random_words(rnd, vocabulary) if vocabulary is not None else rnd.choice(WORDS))
         if roll < 0.2:
             mix.append(Request("search page", f"/?q={words}", (200,)))
         elif roll < 0.4:
@@ -279,11 +311,9 @@ class Rebuilds:
             self.swaps += 1
 
 
-def load_test(archive: Path, index: Path, requests: int, clients: int, processes: int = 2, threads: int = 8,
-              rebuild: bool = True, rebuilds: int | None = None, work: Path | None = None, seed: int = 1) -> LoadReport:
-    """The whole run on a copy of `index` (built from `archive` when it does not exist), with
-    rebuilds one after another while it lasts (at most `rebuilds` of them, if given)."""
-    work = Path(work or tempfile.mkdtemp(prefix="search-load-"))
+def _served_copy(archive: Path, index: Path, work: Path) -> tuple[Path, list[str], list[str]]:
+    """A copy of `index` (built from `archive` when it does not exist) to serve, its documents'
+    paths and its spelling words."""
     served = work / "index"
     if index.exists():
         shutil.copytree(index, served, ignore=shutil.ignore_patterns("LOCK", "*.partial"))
@@ -293,11 +323,23 @@ def load_test(archive: Path, index: Path, requests: int, clients: int, processes
 
     with open_index(served) as ix:
         paths = [f["path"] for f in ix._searcher.all_stored_fields()]
+        vocabulary = list(ix.lexicon.words)
+    return served, paths, vocabulary
+
+
+def load_test(archive: Path, index: Path, requests: int, clients: int, processes: int = 2, threads: int = 8,
+              rebuild: bool = True, rebuilds: int | None = None, work: Path | None = None, seed: int = 1,
+              random_words: bool = False) -> LoadReport:
+    """The whole run on a copy of `index` (built from `archive` when it does not exist), with
+    rebuilds one after another while it lasts (at most `rebuilds` of them, if given)."""
+    work = Path(work or tempfile.mkdtemp(prefix="search-load-"))
+    served, paths, vocabulary = _served_copy(archive, index, work)
     random.Random(seed).shuffle(paths)
-    mix = request_mix(paths[:500], requests, seed)
+    words = vocabulary if random_words else None
+    mix = request_mix(paths[:500], requests, seed, words)
     server, port = start_server(served, processes, threads, work / "serve.log")
     try:
-        run_load(port, request_mix(paths[:500], min(400, max(50, requests // 10)), seed + 1), clients)  # warm-up
+        run_load(port, request_mix(paths[:500], min(400, max(50, requests // 10)), seed + 1, words), clients)  # warm-up
         before = server_rss(server.pid)
         with RssSampler(server.pid) as sampler:
             if rebuild:
@@ -335,6 +377,105 @@ def load_test(archive: Path, index: Path, requests: int, clients: int, processes
         by_kind=by_kind, swaps=swaps, rss_before=before, rss_after=after,
         rss_timeline=[list(sample) for sample in sampler.samples],
     )
+
+
+@dataclass
+class AttackReport:
+    """`attackers` clients sending WORST for `seconds`, and one plain query every 0.2 s."""
+
+    attackers: int
+    seconds: float
+    attack_statuses: dict  # status -> count
+    attack_p50_ms: float
+    attack_max_ms: float
+    plain_requests: int
+    plain_p50_ms: float
+    plain_p99_ms: float
+    plain_max_ms: float
+    plain_errors: int
+    rss_after: dict = field(default_factory=dict)
+
+
+def attack_test(archive: Path, index: Path, attackers: int = 16, seconds: float = 30.0, processes: int = 2,
+                threads: int = 8, work: Path | None = None) -> AttackReport:
+    """How a plain query fares while `attackers` clients send the worst queries at once."""
+    work = Path(work or tempfile.mkdtemp(prefix="search-attack-"))
+    served, _, _ = _served_copy(archive, index, work)
+    server, port = start_server(served, processes, threads, work / "serve.log")
+    quote = urllib.parse.quote
+    attacks = [f"/api/search?q={quote(q)}" for q in WORST] + [f"/?q={quote(q)}" for q in WORST]
+    stop = threading.Event()
+    attack_results: list[tuple[int, float]] = []
+    plain: list[tuple[int, float]] = []
+    lock = threading.Lock()
+
+    def attacker(n: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        i = n
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                connection.request("GET", attacks[i % len(attacks)])
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except Exception:
+                status = 0
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            with lock:
+                attack_results.append((status, time.perf_counter() - started))
+            i += 1
+        connection.close()
+
+    try:
+        run_load(port, request_mix(["x.md"], 100, 3), 4)  # warm-up
+        threads_ = [threading.Thread(target=attacker, args=(n,)) for n in range(attackers)]
+        for thread in threads_:
+            thread.start()
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            begun = time.perf_counter()
+            try:
+                connection.request("GET", "/api/search?q=" + quote(random.choice(WORDS)))
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except Exception:
+                status = 0
+            plain.append((status, time.perf_counter() - begun))
+            connection.close()
+            time.sleep(0.2)
+        stop.set()
+        for thread in threads_:
+            thread.join()
+        rss = server_rss(server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    statuses: dict = {}
+    for status, _ in attack_results:
+        statuses[status] = statuses.get(status, 0) + 1
+    attack_times = sorted(t for _, t in attack_results)
+    plain_times = sorted(t for _, t in plain)
+    return AttackReport(
+        attackers=attackers, seconds=seconds, attack_statuses=statuses, attack_p50_ms=_ms(_pct(attack_times, 50)),
+        attack_max_ms=_ms(attack_times[-1] if attack_times else 0), plain_requests=len(plain),
+        plain_p50_ms=_ms(_pct(plain_times, 50)), plain_p99_ms=_ms(_pct(plain_times, 99)),
+        plain_max_ms=_ms(plain_times[-1] if plain_times else 0), plain_errors=sum(1 for s, _ in plain if s != 200),
+        rss_after=rss,
+    )
+
+
+def print_attack(report: AttackReport, out=sys.stdout) -> None:
+    mb = 1024 * 1024
+    print(f"{report.attackers} clients sending the {len(WORST)} worst queries for {report.seconds:.0f} s: "
+          f"{sum(report.attack_statuses.values()):,} requests, statuses {dict(sorted(report.attack_statuses.items()))}, "
+          f"p50 {report.attack_p50_ms:.1f} ms, slowest {report.attack_max_ms:.1f} ms", file=out)
+    print(f"a plain query every 0.2 s meanwhile: {report.plain_requests} requests, p50 {report.plain_p50_ms:.1f} ms, "
+          f"p99 {report.plain_p99_ms:.1f} ms, slowest {report.plain_max_ms:.1f} ms, {report.plain_errors} errors; "
+          f"server RSS after {sum(report.rss_after.values()) / mb:.1f} MB", file=out)
 
 
 def _pct(values: list[float], p: float) -> float:
@@ -391,20 +532,35 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="search serve --processes")
     parser.add_argument("--threads", type=int, default=8, help="search serve --threads")
     parser.add_argument("--no-rebuild", action="store_true", help="no rebuilds during the load")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "load.json")
+    parser.add_argument("--random-words", action="store_true", help="searches of random words (memory must level off)")
+    parser.add_argument("--attack", action="store_true", help="16 clients send the worst queries; time a plain one")
+    parser.add_argument("--seconds", type=float, default=30.0, help="how long --attack lasts")
+    parser.add_argument("--out", type=Path, default=None, help="default: benchmarks/results/load.json (attack.json)")
     args = parser.parse_args()
     if not args.archive.is_dir():
         raise SystemExit(f"no archive at {args.archive}; give --archive DIR")
+    if args.attack:
+        with tempfile.TemporaryDirectory(prefix="search-attack-") as work:
+            attack = attack_test(args.archive, args.index or Path(work) / "none", args.clients, args.seconds,
+                                 args.processes, args.threads, work=Path(work))
+        print_attack(attack)
+        out = args.out or HERE / "results" / "attack.json"
+        out.write_text(json.dumps({**asdict(attack), "command": " ".join(["python", *sys.argv]),
+                                   "date": time.strftime("%Y-%m-%d %H:%M:%S")}, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {out}")
+        return
     with tempfile.TemporaryDirectory(prefix="search-load-") as work:
         report = load_test(args.archive, args.index or Path(work) / "none", args.requests, args.clients,
-                           args.processes, args.threads, rebuild=not args.no_rebuild, work=Path(work))
+                           args.processes, args.threads, rebuild=not args.no_rebuild, work=Path(work),
+                           random_words=args.random_words)
     print_report(report)
     data = {**asdict(report), "rss_growth": report.rss_growth, "command": " ".join(["python", *sys.argv]),
             "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
             "date": time.strftime("%Y-%m-%d %H:%M:%S")}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    print(f"\nwrote {args.out}")
+    out = args.out or HERE / "results" / ("load-random-words.json" if args.random_words else "load.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwrote {out}")
     if report.errors:
         sys.exit(1)
 

@@ -27,16 +27,20 @@ MAX_TOKEN_CHARS = 80  # longer "words" are junk (encoded data) and bloat the ter
 STOP_WORDS = frozenset(WHOOSH_STOP_WORDS)
 
 _stem_cache: dict[str, str] = {}
+STEM_CACHE = 200_000  # words; the archive has about 100,000, and queries bring any others
 
 
 def stem(word: str) -> str:
     """The porter2 (Snowball English) stem of a lowercase word, cached.
 
     Porter2 keeps "running" -> "run", where Whoosh's default StemmingAnalyzer (the original
-    Porter) gives "runn"; and it removes possessive 's.
+    Porter) gives "runn"; and it removes possessive 's. The cache is emptied when full: a
+    server's users type words without end, and an unbounded cache grew with every one.
     """
     stemmed = _stem_cache.get(word)
     if stemmed is None:
+        if len(_stem_cache) >= STEM_CACHE:
+            _stem_cache.clear()
         stemmed = _stem_cache[word] = porter2_stem(word)
     return stemmed
 

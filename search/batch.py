@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, TextIO
 
-from .errors import QueryError
+from . import storage
+from .errors import QueryError, SearchError
 from .searching import Hit, open_index
 from .serialize import to_dict
 
@@ -30,10 +32,22 @@ class BatchReport:
     seconds: float
 
 
-def read_queries(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
-    """(id, text) pairs from `id<TAB>text` lines, or plain lines numbered from 1."""
+def read_queries(lines: Iterable[str | bytes]) -> Iterator[tuple[str, str | QueryError]]:
+    """(id, text) pairs from `id<TAB>text` lines, or plain lines numbered from 1. A line of
+    bytes that are not UTF-8 comes as (`on line N`, the QueryError saying so): `run_batch`
+    reports it as a failed query, and the others still run."""
     number = 0
-    for line in lines:
+    for line_number, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                line = raw.decode("utf-8-sig" if line_number == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                number += 1
+                yield f"on line {line_number}", QueryError(
+                    f"not UTF-8 text (invalid byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); skipped")
+                continue
+        else:
+            line = raw
         line = line.rstrip("\r\n")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
@@ -47,7 +61,7 @@ def read_queries(lines: Iterable[str]) -> Iterator[tuple[str, str]]:
 
 def run_batch(
     index: Path,
-    queries: Iterable[tuple[str, str]],
+    queries: Iterable[tuple[str, str | QueryError]],
     out: TextIO,
     *,
     limit: int = 10,
@@ -64,12 +78,25 @@ def run_batch(
     with open_index(index) as ix:
         for qid, text in queries:
             count += 1
+            if isinstance(text, QueryError):  # a line that could not be read
+                failed += 1
+                if on_error:
+                    on_error(qid, text)
+                continue
             try:
                 results = ix.search(text, limit=limit, snippets=format != "trec")
-            except QueryError as exc:
+            except SearchError as exc:
                 failed += 1
                 if on_error:
                     on_error(qid, exc)
+                continue
+            except Exception as exc:  # a bug must not cost the rest of the batch; damage stops it
+                damage = storage.diagnose(index)
+                if damage is not None:
+                    raise damage from None
+                failed += 1
+                if on_error:
+                    on_error(qid, RuntimeError(f"failed ({exc.__class__.__name__}: {exc})"[:300]))
                 continue
             for hit in results.results:
                 write(qid, text, hit)
@@ -82,7 +109,7 @@ def _writer(format: str, out: TextIO) -> Callable[[str, str, Hit], None]:
     if format == "trec":
         def write_trec(qid: str, text: str, hit: Hit) -> None:
             docid = hit.doc_id or hit.path
-            out.write(f"{qid} Q0 {docid.replace(' ', '_')} {hit.rank} {hit.score:.4f} {RUN_TAG}\n")
+            out.write(f"{trec_word(qid)} Q0 {trec_word(docid)} {hit.rank} {hit.score:.4f} {RUN_TAG}\n")
 
         return write_trec
     if format == "csv":
@@ -93,11 +120,30 @@ def _writer(format: str, out: TextIO) -> Callable[[str, str, Hit], None]:
             row = {"qid": qid, "query": text, **to_dict(hit)}
             row["tags"] = ";".join(hit.tags)
             row["snippet"] = hit.snippet.text
-            writer.writerow({k: row.get(k) for k in CSV_FIELDS})
+            writer.writerow({k: csv_cell(row.get(k)) for k in CSV_FIELDS})
 
         return write_csv
 
     def write_jsonl(qid: str, text: str, hit: Hit) -> None:
-        out.write(json.dumps({"qid": qid, "query": text, **to_dict(hit)}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"qid": qid, "query": text, **to_dict(hit)}, ensure_ascii=False, allow_nan=False) + "\n")
 
     return write_jsonl
+
+
+_WHITESPACE = re.compile(r"\s+")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def trec_word(text: str) -> str:
+    """One field of a TREC run line: any whitespace in it (a tab or a line break in a
+    document's `id` would forge a field or a line) becomes an underscore."""
+    return _WHITESPACE.sub("_", text) or "_"
+
+
+def csv_cell(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text: a value starting with =, +, -, @, a tab
+    or a carriage return is a formula to Excel and LibreOffice, so it gets a leading
+    apostrophe, as OWASP's guidance on CSV injection says."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value

@@ -7,6 +7,7 @@ and exit 1; a query or an option that cannot be read exits 2.
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import click
@@ -106,7 +107,7 @@ def index_command(archive, index_dir, update, quiet, json_):
         build = update_index if update else build_index
         report = build(settings.archive_path(archive), settings.index_path(index_dir), progress=progress)
     if json_:
-        click.echo(json.dumps(to_dict(report), ensure_ascii=False, indent=2))
+        click.echo(_json(to_dict(report)))
     else:
         _print_report(report)
 
@@ -137,7 +138,7 @@ def query_command(text, index_dir, limit, page, tags, since, until, sort, json_)
     if json_:
         from .serialize import to_dict
 
-        click.echo(json.dumps(to_dict(results), ensure_ascii=False, indent=2))
+        click.echo(_json(to_dict(results)))
     else:
         _print_results(results)
 
@@ -155,18 +156,18 @@ def show_command(path, index_dir, json_):
     if json_:
         from .serialize import to_dict
 
-        click.echo(json.dumps(to_dict(document), ensure_ascii=False, indent=2))
+        click.echo(_json(to_dict(document)))
         return
-    click.echo(click.style(document.title, bold=True))
-    click.echo(" · ".join(filter(None, [document.date or "undated", ", ".join(document.tags)])))
+    click.echo(click.style(_shown(document.title), bold=True))
+    click.echo(_shown(" · ".join(filter(None, [document.date or "undated", ", ".join(document.tags)]))))
     if document.source_url:
-        click.echo(document.source_url)
-    click.echo(f"path: {document.path}\n")
-    click.echo(document.body)
+        click.echo(_shown(document.source_url))
+    click.echo(f"path: {_printable(document.path)}\n")
+    click.echo(_shown(document.body))
 
 
 @cli.command("batch")
-@click.argument("queries", type=click.File("r", encoding="utf-8"))
+@click.argument("queries", type=click.File("rb"))
 @_index_option
 @click.option("--limit", "-n", default=settings.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, settings.MAX_LIMIT), help="Results per query.")
 @click.option("--format", "format_", type=click.Choice(["jsonl", "csv", "trec"]), default="jsonl", show_default=True)
@@ -180,9 +181,12 @@ def batch_command(queries, index_dir, limit, format_, output):
     """
     from .batch import read_queries, run_batch
 
+    def report_error(qid: str, exc: Exception) -> None:
+        click.echo(_printable(f"query {qid}: {exc}"), err=True)
+
     report = run_batch(
         _index_path(index_dir), read_queries(queries), output, limit=limit, format=format_,
-        on_error=lambda qid, exc: click.echo(f"query {qid}: {exc}", err=True),
+        on_error=report_error,
     )
     click.echo(f"{report.queries} queries, {report.rows} rows, {report.failed} failed, {report.seconds:.2f} s", err=True)
 
@@ -193,11 +197,19 @@ def batch_command(queries, index_dir, limit, format_, output):
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Threads in each process.")
 @click.option("--processes", default=settings.serve_processes(), show_default=True, type=click.IntRange(1, 32), help="Server processes sharing the port (one core each).")
-def serve_command(index_dir, host, port, threads, processes):
-    """Serve the search page (with waitress) until Ctrl-C."""
-    from web import serve
+@click.option("--deadline", default=settings.SERVE_DEADLINE_SECONDS, show_default=True, type=click.FloatRange(0.1, 600), help="Seconds a search may take before it stops with a 503.")
+@click.option("--connection-limit", default=settings.SERVE_CONNECTION_LIMIT, show_default=True, type=click.IntRange(1, 10_000), help="Connections each process serves at once; more wait.")
+@click.option("--request-timeout", default=settings.SERVE_REQUEST_SECONDS, show_default=True, type=click.FloatRange(0.5, 3600), help="Seconds a connection may take to send a whole request.")
+def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout):
+    """Serve the search page (with waitress) until Ctrl-C.
 
-    serve(settings.index_path(index_dir), host=host, port=port, threads=threads, processes=processes)
+    A worker process that dies is replaced; if they keep dying, the server stops with
+    exit code 1.
+    """
+    from web.server import Limits, serve
+
+    limits = Limits(threads=threads, connection_limit=connection_limit, request_timeout=request_timeout, deadline=deadline)
+    serve(settings.index_path(index_dir), host=host, port=port, processes=processes, limits=limits)
 
 
 # --- Rendering -------------------------------------------------------------------------------
@@ -242,12 +254,12 @@ def _print_report(report) -> None:
     if report.skipped:
         click.echo(f"Skipped {_count(len(report.skipped), 'file')}:")
         for problem in report.skipped:
-            click.echo(f"  {_printable(problem.path)}: {problem.reason}")
+            click.echo(f"  {_printable(problem.path)}: {_printable(problem.reason)}")
     if report.warnings:
         shown = report.warnings if len(report.warnings) <= 20 else report.warnings[:10]
         click.echo(f"{_count(len(report.warnings), 'warning')}:")
         for problem in shown:
-            click.echo(f"  {_printable(problem.path)}: {problem.reason}")
+            click.echo(f"  {_printable(problem.path)}: {_printable(problem.reason)}")
         if len(shown) < len(report.warnings):
             click.echo(f"  ... and {len(report.warnings) - len(shown):,} more (--json lists them all)")
 
@@ -257,12 +269,13 @@ def _count(n: int, noun: str) -> str:
 
 
 def _print_results(results) -> None:
+    query, suggestion = _printable(results.query), _printable(results.suggestion or "")
     if results.corrected:
-        click.echo(f'No results for "{results.query}". Showing results for "{results.suggestion}".')
+        click.echo(f'No results for "{query}". Showing results for "{suggestion}".')
     elif results.suggestion:
-        click.echo(f"Did you mean: {results.suggestion}?")
+        click.echo(f"Did you mean: {suggestion}?")
     if not results.total:
-        click.echo(f'No results for "{results.query}".')
+        click.echo(f'No results for "{query}".')
         return
     first = results.results[0].rank if results.results else 0
     last = results.results[-1].rank if results.results else 0
@@ -270,12 +283,12 @@ def _print_results(results) -> None:
     click.echo(f"{shown}{results.total:,} results ({results.seconds:.2f} s)")
     for hit in results.results:
         click.echo()
-        click.echo(f"{hit.rank:>3}. " + click.style(hit.title, bold=True))
-        click.echo("     " + " · ".join(filter(None, [hit.date or "undated", ", ".join(hit.tags)])))
+        click.echo(f"{hit.rank:>3}. " + click.style(_printable(hit.title), bold=True))
+        click.echo("     " + _printable(" · ".join(filter(None, [hit.date or "undated", ", ".join(hit.tags)]))))
         if hit.source_url:
-            click.echo("     " + hit.source_url)
+            click.echo("     " + _printable(hit.source_url))
         click.echo("     " + _marked(hit.snippet.text, hit.snippet.matches))
-        click.echo("     " + click.style(f"path: {hit.path}", dim=True))
+        click.echo("     " + click.style(f"path: {_printable(hit.path)}", dim=True))
     if results.page < results.pages:
         click.echo(f"\nMore: --page {results.page + 1}")
 
@@ -284,16 +297,33 @@ def _marked(text: str, matches: list[list[int]]) -> str:
     """The snippet with its matched words in bold colour (click.echo drops the codes when piped)."""
     out, last = [], 0
     for start, end in matches:
-        out.append(text[last:start])
-        out.append(click.style(text[start:end], fg="yellow", bold=True))
+        out.append(_printable(text[last:start]))
+        out.append(click.style(_printable(text[start:end]), fg="yellow", bold=True))
         last = end
-    out.append(text[last:])
+    out.append(_printable(text[last:]))
     return "".join(out)
 
 
-def _printable(path: str) -> str:
-    """A path on one line, whatever characters its name holds."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in path)
+# C0 and C1 controls, undecodable bytes of a file name (lone surrogates), and line separators.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
+
+
+def _printable(text: str) -> str:
+    """Text on one line, whatever characters it holds: control characters (ESC and BEL would
+    drive the terminal: clear it, hide text, set its title) and undecodable bytes of a file
+    name are shown as escapes."""
+    return _UNPRINTABLE.sub(lambda m: repr(m[0])[1:-1], text)
+
+
+def _shown(text: str) -> str:
+    """Text of several lines, each made printable: line breaks stay, nothing else that is not
+    printable reaches the terminal."""
+    return "\n".join(_printable(line) for line in text.split("\n"))
+
+
+def _json(data: object) -> str:
+    """Standard JSON: no NaN or Infinity, which strict parsers refuse."""
+    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def main() -> None:

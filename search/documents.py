@@ -20,7 +20,7 @@ from typing import Iterator
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .settings import DOCUMENT_SUFFIXES, MAX_DOCUMENT_BYTES
+from .settings import DOCUMENT_SUFFIXES, MAX_DOCUMENT_BYTES, MAX_TAG_CHARS, MAX_TAGS_PER_DOCUMENT, MAX_TITLE_CHARS
 
 
 @dataclass
@@ -55,6 +55,7 @@ class ArchiveFile:
     abspath: str
     size: int
     mtime_ns: int
+    root: str | None = None  # the archive's real path: what the file must still be inside when read
 
 
 class Unreadable(Exception):
@@ -67,12 +68,15 @@ class Unreadable(Exception):
 def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
     """Every document file under `root`, sorted by path, and the folders that could not be read.
 
-    Symbolic links are followed, but a folder is entered once only, so a link loop ends the walk
-    of that branch (and is reported) instead of hanging it.
+    Symbolic links are followed only where they lead to a place inside the archive: a link to
+    a file or folder elsewhere (`/etc/passwd`, `/`) is reported and skipped, so nothing outside
+    the archive is ever indexed or served. A folder is entered once only, so a link loop ends
+    the walk of that branch (and is reported) instead of hanging it.
     """
     files: list[ArchiveFile] = []
     problems: list[FileProblem] = []
     seen_dirs: set[tuple[int, int]] = set()
+    real_root = os.path.realpath(root)
     # Folders still to visit, depth first; a stack rather than recursion, so that no depth of
     # folders can exhaust Python's recursion limit.
     folders: list[tuple[str, str]] = [(os.fspath(root), "")]
@@ -101,9 +105,15 @@ def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
                 continue  # hidden files and folders, including the index if it lives inside
             child_rel = f"{rel}/{name}" if rel else name
             try:
+                is_link = entry.is_symlink()
                 is_dir = entry.is_dir(follow_symlinks=True)
             except OSError:
-                is_dir = False
+                is_link, is_dir = False, False
+            if is_link and (is_dir or name.lower().endswith(DOCUMENT_SUFFIXES)):
+                outside = _outside(entry.path, real_root)
+                if outside:
+                    problems.append(FileProblem(_shown(child_rel), outside))
+                    continue
             if is_dir:
                 subfolders.append((entry.path, child_rel))
                 continue
@@ -121,10 +131,23 @@ def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
             if not stat.S_ISREG(st.st_mode):
                 problems.append(FileProblem(child_rel, "not a regular file"))
                 continue
-            files.append(ArchiveFile(child_rel, entry.path, st.st_size, st.st_mtime_ns))
+            files.append(ArchiveFile(child_rel, entry.path, st.st_size, st.st_mtime_ns, real_root))
         folders.extend(reversed(subfolders))  # the first in name order is visited next
     files.sort(key=lambda f: f.path)
     return files, problems
+
+
+def _outside(path: str, real_root: str) -> str | None:
+    """Why a symbolic link may not be followed: it leads outside the archive; None if it
+    stays inside (a loop inside the archive is reported later, when it is read)."""
+    target = os.path.realpath(path)
+    if _inside(target, real_root):
+        return None
+    return f"a symbolic link to {_shown(target)}, outside the archive; skipped"
+
+
+def _inside(path: str, real_root: str) -> bool:
+    return path == real_root or path.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 _PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
@@ -184,20 +207,45 @@ def read_document(file: ArchiveFile) -> Document:
 
 
 def read_bytes(file: ArchiveFile) -> bytes:
-    """A document file's bytes, or `Unreadable` with the reason."""
+    """A document file's bytes, or `Unreadable` with the reason.
+
+    What was listed may have changed since: the file is opened without blocking (a FIFO put
+    in its place would wait for a writer for ever, holding the index's lock) and checked again
+    once open, so that only a regular file inside the archive is read.
+    """
     try:
         file.path.encode("utf-8")
     except UnicodeEncodeError:
         raise Unreadable("the file name is not valid UTF-8") from None
     try:
-        with open(file.abspath, "rb") as handle:
-            return handle.read(MAX_DOCUMENT_BYTES + 1)
+        fd = os.open(file.abspath, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
         raise Unreadable("the file disappeared before it could be read") from None
     except IsADirectoryError:
         raise Unreadable("not a regular file") from None
     except OSError as exc:
         raise Unreadable(f"cannot read file: {_os_reason(exc)}") from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Unreadable("not a regular file")
+        if file.root is not None:
+            where = _opened_path(fd, file.abspath)
+            if not _inside(where, file.root):
+                raise Unreadable(f"a symbolic link to {_shown(where)}, outside the archive; skipped")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise Unreadable(f"cannot read file: {_os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def _opened_path(fd: int, path: str) -> str:
+    """Where an open file really is: the kernel's word on Linux, else its resolved path."""
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        return os.path.realpath(path)
 
 
 def parse_document(path: str, raw: bytes) -> Document:
@@ -221,6 +269,9 @@ def parse_document(path: str, raw: bytes) -> Document:
     stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     title = _text_value(meta, "title", warnings)
     title = clean_inline(title) if title else ""
+    if len(title) > MAX_TITLE_CHARS:
+        title = _cut(title, MAX_TITLE_CHARS)
+        warnings.append(f"the title is longer than {MAX_TITLE_CHARS:,} characters; cut")
     if not title:
         title = _title_from_name(stem)
         warnings.append("no title; using the file name")
@@ -234,18 +285,25 @@ def parse_document(path: str, raw: bytes) -> Document:
         warnings.append(f"no date; using {where}" if where else "no date")
 
     doc_id = meta.get("id")
+    source_url = _TEXT_CONTROL.sub("", _text_value(meta, "source_url", warnings))[:MAX_TITLE_CHARS * 4]
     return Document(
         path=path,
         title=title,
         date=date,
         tags=_tags(meta.get("tags"), warnings),
-        source_url=_text_value(meta, "source_url", warnings) or None,
+        source_url=source_url or None,
         published_time=published,
         modified_time=modified,
         body=clean_body(content),
-        doc_id=str(doc_id) if isinstance(doc_id, (str, int)) and not isinstance(doc_id, bool) else None,
+        doc_id=_TEXT_CONTROL.sub(" ", str(doc_id)) if isinstance(doc_id, (str, int)) and not isinstance(doc_id, bool) else None,
         warnings=warnings,
     )
+
+
+def _cut(text: str, size: int) -> str:
+    """`text` cut to at most `size` characters, at a space where one is near, with an ellipsis."""
+    cut = text.rfind(" ", 0, size - 1)
+    return text[: cut if cut > size // 2 else size - 1].rstrip() + "…"
 
 
 def _split_front_matter(text: str) -> tuple[dict, str]:
@@ -365,14 +423,24 @@ def _tags(value: object, warnings: list[str]) -> list[str]:
     # Dicts keep the order and count each once (a list's `in` is quadratic in a long list).
     tags: dict[str, None] = {}
     ignored: dict[str, None] = {}
+    extra = long = 0
     for item in items:
         if isinstance(item, (str, int, float)) and not isinstance(item, bool):
-            tag = " ".join(str(item).split()).lower().replace(",", " ")
-            if tag:
-                tags[tag] = None
+            tag = " ".join(_TEXT_CONTROL.sub(" ", str(item)).split()).lower().replace(",", " ")
+            if len(tag) > MAX_TAG_CHARS:
+                tag, long = tag[:MAX_TAG_CHARS].rstrip(), long + 1
+            if tag and tag not in tags:
+                if len(tags) < MAX_TAGS_PER_DOCUMENT:
+                    tags[tag] = None
+                else:
+                    extra += 1
         else:
             ignored[type(item).__name__] = None
     warnings.extend(f"a tag is a {kind}, not text; ignored" for kind in ignored)
+    if long:
+        warnings.append(f"{long:,} tag{'s' if long > 1 else ''} longer than {MAX_TAG_CHARS} characters cut")
+    if extra:
+        warnings.append(f"{extra:,} tags beyond the first {MAX_TAGS_PER_DOCUMENT} ignored")
     return list(tags)
 
 
@@ -479,6 +547,8 @@ def clean_body(text: str) -> str:
         text = "\n".join(_without_emphasis(line) if line.count("*") > 1 else line for line in text.split("\n"))
     if "&" in text:
         text = html.unescape(_LONG_DECIMAL_REF.sub(_decimal_ref, text))
+        if _TEXT_CONTROL.search(text):  # `&#27;`, `&#13;`: a character reference is no way round
+            text = _TEXT_CONTROL.sub(" ", text)
     return _UNPROTECT.sub(lambda m: chr(ord(m[0]) - _PROTECT_BASE), text)
 
 

@@ -72,6 +72,25 @@ class QueryError(SearchError):
     """A query or a search option the engine cannot read."""
 
 
+class QueryTooCostly(QueryError):
+    """A query past the work budget, refused before the work starts; the message says what
+    to narrow."""
+
+
+class QueryTimeout(SearchError):
+    """A query stopped at its deadline, or because the client that asked for it has gone."""
+
+    def __init__(self, seconds: float | None):
+        if seconds is None:
+            super().__init__("the search was stopped: the client is gone")
+        else:
+            super().__init__(
+                f"the search took longer than {seconds:g} s and was stopped; "
+                "narrow it: fewer or rarer words, a date range, or a category"
+            )
+        self.seconds = seconds
+
+
 class DocumentNotFound(SearchError):
     def __init__(self, path: str):
         super().__init__(f"no document {path!r} in the index")

@@ -20,6 +20,10 @@ from .analysis import TOKEN_RE, is_stop, normalize, stem
 SNIPPET_CHARS = 280
 SNIPPET_CONTEXT = 100
 MAX_MARKS = 5000
+# Up to this many stems, one regular expression of their prefixes finds the candidates in C;
+# beyond it (a prefix query's hundreds of expansions) every word is looked at instead, so that
+# the cost follows the text's length, not the number of stems.
+MAX_ALTERNATIVES = 64
 _PHRASE_GAP = 40  # characters between two words of a phrase: room for stop words and punctuation
 
 
@@ -37,18 +41,22 @@ class Marker:
     def __init__(self, stems: set[str], phrases: set[tuple[str, ...]]):
         self.stems = set(stems)
         self.phrases = {p for p in phrases if len(p) > 1}
-        wanted = self.stems | {s for p in self.phrases for s in p}
-        self.pattern = _candidates(wanted)
+        self.wanted = self.stems | {s for p in self.phrases for s in p}
+        self.pattern = _candidates(self.wanted) if len(self.wanted) <= MAX_ALTERNATIVES else TOKEN_RE
 
     def spans(self, text: str, limit: int = MAX_MARKS) -> list[list[int]]:
         """The [start, end) offsets of the matched words in `text`, in order."""
         if self.pattern is None or not text:
             return []
         found: list[tuple[int, int, str]] = []
+        every_word = self.pattern is TOKEN_RE
+        wanted = self.wanted
         for match in self.pattern.finditer(text):
             word = normalize(match.group())
             if not is_stop(word):
-                found.append((match.start(), match.end(), stem(word)))
+                stemmed = stem(word)
+                if not every_word or stemmed in wanted:
+                    found.append((match.start(), match.end(), stemmed))
         keep = [s in self.stems for _, _, s in found]
         if self.phrases:
             starts: dict[str, list[int]] = {}
@@ -98,7 +106,9 @@ def _candidates(stems: set[str]) -> re.Pattern | None:
     if not prefixes:
         return None
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    return re.compile(rf"(?<![\w'’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE)
+    # A word starts where the analyzer's tokens do: not after a letter, nor after a letter and
+    # an apostrophe ("Biden’s"); after an apostrophe alone it does ("’Russia", a quote).
+    return re.compile(rf"(?<!\w)(?<!\w['’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE)
 
 
 def _adjacent(text: str, end: int, start: int) -> bool:

@@ -451,6 +451,22 @@ def _load_words(folder: Path) -> Counter:
     return words
 
 
+def _words_of(generation: Path, paths: list[str]) -> Counter:
+    """The spelling words of some indexed documents, from their stored text (the same
+    `index_terms` that counted them when they were added)."""
+    words: Counter = Counter()
+    if not paths:
+        return words
+    with whoosh_index.open_dir(os.fspath(generation)).searcher() as searcher:
+        for path in dict.fromkeys(paths):
+            docnum = searcher.document_number(path=path)
+            if docnum is not None:
+                content = searcher.stored_fields(docnum).get("content")
+                if content:
+                    words.update(index_terms(zlib.decompress(content).decode("utf-8")).words)
+    return words
+
+
 def _update(
     archive: Path, index: Path, current: storage.Generation, manifest: dict, progress: Progress | None, started: float
 ) -> IndexReport:
@@ -503,8 +519,11 @@ def _update(
         with ix.searcher() as searcher:
             documents = searcher.doc_count()
         _save_manifest(partial, {**unchanged, **result.manifest}, started)
-        # Words of removed documents stay: a suggestion is only offered when it finds documents.
-        _save_words(partial, _load_words(current.path) + result.words)
+        # The spelling words stay true to the index: those of the removed documents, and of the
+        # old versions of changed ones, are taken out ("did you mean" offered deleted words).
+        replaced = [f.path for f in to_read if f.path in known and known[f.path][3] is None]
+        old_words = _load_words(current.path) - _words_of(current.path, removed + replaced)
+        _save_words(partial, old_words + result.words)
         storage.publish(index, partial, _meta(archive, documents, started))
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)

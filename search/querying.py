@@ -18,6 +18,7 @@ field:, word*, word~, ranges); this module configures it and then rewrites the p
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import re
 from bisect import bisect_left
@@ -29,9 +30,9 @@ from whoosh.support.levenshtein import damerau_levenshtein
 
 from .aliases import ALIAS_GROUPS, ALIAS_WEIGHT
 from .analysis import is_stop, normalize, stem, text_analyzer
-from .errors import QueryError
-from .ranking import AllWordsBonus, FieldsTerm
-from .settings import MAX_QUERY_CHARS
+from .errors import QueryError, QueryTooCostly
+from .ranking import AllWordsBonus, Excluding, FieldPresent, FieldsTerm, TermSpan
+from .settings import MAX_BOOST, MAX_QUERY_CHARS, WorkBudget
 
 TEXT = "_text"  # the parser's field for words typed without one
 FIELD_WEIGHTS = {"title": 1.0, "body": 1.0, "tags": 1.0}  # on top of the schema's title boost
@@ -98,9 +99,12 @@ class _PlusMinus(qparser.PlusMinusPlugin):
         super().__init__(plusexpr=r"(?<![^\s(])\+(?=[\w\"(])", minusexpr=r"(?<![^\s(])-(?=[\w\"(])")
 
     def do_plusminus(self, parser, group):
+        """Whoosh sorts the top level only, so `x (y -z)` failed with "Minus": every group
+        in parentheses is sorted the same way, innermost first."""
+        nodes = [self.do_plusminus(parser, node) if isinstance(node, syntax.GroupNode) else node for node in group]
         required, optional, banned = syntax.AndGroup(), type(group)(), syntax.OrGroup()
         target = optional
-        for node in group:
+        for node in nodes:
             if isinstance(node, self.Plus):
                 target = required
             elif isinstance(node, self.Minus):
@@ -124,6 +128,8 @@ class ParsedQuery:
     query: query.Query
     stems: set[str] = field(default_factory=set)  # terms to mark wherever they occur
     phrases: set[tuple[str, ...]] = field(default_factory=set)  # terms to mark only together
+    expanded: int = 0  # words that prefixes, wildcards and fuzzy words stand for, together
+    fuzzy: int = 0  # fuzzy words
 
 
 class Lexicon:
@@ -171,9 +177,10 @@ class _TextPhrase(query.Phrase):
 class QueryReader:
     """Reads search-box text into a `ParsedQuery` for one index."""
 
-    def __init__(self, schema, lexicon: Lexicon):
+    def __init__(self, schema, lexicon: Lexicon, budget: WorkBudget | None = None):
         self.schema = schema
         self.lexicon = lexicon
+        self.budget = budget or WorkBudget()
         self.analyzer = text_analyzer()
         # Words typed without a field go to TEXT, which is not in the schema, so Whoosh
         # leaves them as typed; the rewrite turns each into one clause over title, body and tags.
@@ -208,6 +215,7 @@ class QueryReader:
             raise QueryError(f"cannot read the query: {exc}") from None
         result = ParsedQuery(text, query.NullQuery)
         try:
+            _check_boosts(parsed)
             result.query = self._rewrite(parsed, reader, result, negated=False)
         except RecursionError:
             raise QueryError("the query is nested too deeply") from None
@@ -228,7 +236,7 @@ class QueryReader:
             negative = self._rewrite(q.b, reader, out, True)
             if positive is query.NullQuery:
                 return query.NullQuery
-            return query.AndNot(positive, negative) if negative is not query.NullQuery else positive
+            return Excluding(positive, negative) if negative is not query.NullQuery else positive
         if isinstance(q, NaturalOr):
             return self._natural(q, reader, out, negated)
         if isinstance(q, _Concept):
@@ -247,6 +255,10 @@ class QueryReader:
         fieldname = getattr(q, "fieldname", None)
         if fieldname == "date":
             return _date_query(q)
+        if isinstance(q, query.Every):
+            if fieldname in self.schema.names():
+                return FieldPresent(fieldname, boost=q.boost)
+            return query.NullQuery  # `*` alone names no field: nothing to search for
         if isinstance(q, _TextPhrase):
             return self._word(q.words[0], q.boost, out, negated, slop=q.slop)
         if isinstance(q, query.FuzzyTerm):
@@ -292,7 +304,7 @@ class QueryReader:
             scored = required if scored is query.NullQuery else query.Require(scored, required)
         if banned:
             exclude = query.Or(banned).normalize()
-            scored = query.Not(exclude) if scored is query.NullQuery else query.AndNot(scored, exclude)
+            scored = query.Not(exclude) if scored is query.NullQuery else Excluding(scored, exclude)
         return scored
 
     def _word(self, raw: str, boost: float, out: ParsedQuery, negated: bool, slop: int = 1) -> query.Query:
@@ -379,9 +391,12 @@ class QueryReader:
                     raise QueryError(f"'{shown}' needs at least two letters before its first *")
                 matcher = re.compile(fnmatch.translate(pattern))
                 words = [w for w in self.lexicon.with_prefix(literal) if matcher.match(w)]
+            if len(words) > 20 * MAX_EXPANSION:  # refused before stemming them all
+                raise QueryError(f"'{shown}' matches too many words ({len(words):,}); make it longer")
             stems = sorted({stem(w) for w in words if not is_stop(w)})
             if len(stems) > MAX_EXPANSION:
                 raise QueryError(f"'{shown}' matches too many words ({len(stems)}); make it longer")
+            self._spend(out, len(stems))
             if not negated:
                 out.stems.update(stems)
             for field in text_fields:
@@ -398,6 +413,11 @@ class QueryReader:
         word = normalize(q.text)
         if len(word) > MAX_FUZZY_WORD:
             raise QueryError(f"'{q.text[:20]}...~' is too long a word for a fuzzy search")
+        out.fuzzy += 1
+        if out.fuzzy > self.budget.fuzzy_words:
+            raise QueryTooCostly(
+                f"the query has more than {self.budget.fuzzy_words} fuzzy words (word~); use fewer"
+            )
         maxdist = min(q.maxdist, MAX_FUZZY_DISTANCE)
         prefix = word[: max(q.prefixlength, 1)]
         if q.fieldname == "tags":
@@ -414,6 +434,7 @@ class QueryReader:
                     weights[key] = max(weights.get(key, 0.0), FUZZY_WEIGHTS[distance])
         if len(weights) > MAX_EXPANSION:
             raise QueryError(f"'{q.text}~' matches too many words ({len(weights)}); make it longer")
+        self._spend(out, len(weights))
         if not weights:  # no such word: a term that finds nothing, not "no words to search for"
             weights = {stem(word): 1.0}
         if not negated:
@@ -422,6 +443,27 @@ class QueryReader:
             query.Term(f, s, boost=FIELD_WEIGHTS.get(f, 1.0) * w) for f in fields for s, w in sorted(weights.items())
         ]
         return query.Or(clauses, boost=q.boost).normalize()
+
+
+    def _spend(self, out: ParsedQuery, words: int) -> None:
+        """Count what one prefix, wildcard or fuzzy word expanded to against the budget, and
+        refuse the query as soon as they stand for too many words together."""
+        out.expanded += words
+        if out.expanded > self.budget.expanded_words:
+            raise QueryTooCostly(
+                f"the query's prefixes, wildcards and fuzzy words stand for more than "
+                f"{self.budget.expanded_words:,} words together; use fewer of them, or longer ones"
+            )
+
+
+def _check_boosts(q: query.Query) -> None:
+    """Every boost (`word^2`) in the parsed query is a positive number of at most MAX_BOOST:
+    `^0` and 400 digits gave NaN and infinite scores, which no JSON parser reads."""
+    boost = getattr(q, "boost", 1.0)
+    if boost != 1.0 and not (0 < boost <= MAX_BOOST):  # NaN fails both comparisons
+        raise QueryError(f"a boost (^) must be a number above 0 and at most {MAX_BOOST:g}")
+    for child in q.children():
+        _check_boosts(child)
 
 
 class _Concept(query.Or):
@@ -452,8 +494,8 @@ def _alias_table(analyzer) -> dict[tuple[str, ...], list[tuple[str, int]]]:
 _ALIAS_MAX_WORDS = 6
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # control characters read as spaces
-_DATE_VALUE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # control characters (and undecodable bytes) read as spaces
+_DATE_VALUE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")  # ASCII digits only: \d takes "١"
 
 
 def _date_query(q: query.Query) -> query.Query:
@@ -464,10 +506,10 @@ def _date_query(q: query.Query) -> query.Query:
         end = _check_date(q.end) if q.end else None
         if end is not None and len(end) < 10:
             end = end + ("-12-31" if len(end) == 4 else "-31")
-        return query.TermRange("date", start, end, startexcl=q.startexcl, endexcl=q.endexcl, boost=q.boost)
+        return TermSpan("date", start, end, startexcl=q.startexcl, endexcl=q.endexcl, boost=q.boost)
     if isinstance(q, (query.Term, query.Prefix)):
         value = _check_date(q.text)
-        return query.Term("date", value) if len(value) == 10 else query.Prefix("date", value)
+        return TermSpan("date", value, value if len(value) == 10 else value + "~", boost=q.boost)
     raise QueryError("date: takes a year, a month or a day: date:2024, date:2024-07, date:2024-07-11, or a range date:[2024-07-01 to 2024-07-31]")
 
 
@@ -477,4 +519,9 @@ def _check_date(value: str) -> str:
             f"date:{value} is not a date; use date:2024, date:2024-07, date:2024-07-11 "
             "or date:[2024-07-01 to 2024-07-31]"
         )
+    try:
+        # Year 0000 is no date Python has, but a fine bound for a range (`date:[0000 to 9999]`).
+        datetime.date(int(value[:4]) or 2000, int(value[5:7] or 1), int(value[8:10] or 1))
+    except ValueError:
+        raise QueryError(f"date:{value} is not a real date") from None
     return value

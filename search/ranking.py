@@ -15,13 +15,17 @@ from collections import OrderedDict
 from pathlib import Path
 
 from whoosh import query
-from whoosh.matching import Matcher, NullMatcher, WrappingMatcher
+from whoosh.matching import AndNotMatcher, ListMatcher, Matcher, NullMatcher, ReadTooFar, WrappingMatcher
 from whoosh.query import qcore
 from whoosh.query.wrappers import WrappingQuery
 from whoosh.scoring import BM25F, BM25FScorer
 from whoosh.util.numeric import byte_to_length
 
+from .deadline import check as check_deadline
+
 _BYTE_LENGTHS = [byte_to_length(b) for b in range(256)]
+EXHAUSTED = 2**31  # the id of a matcher past its last posting: beyond any document number
+UNION_DF_CACHE = 20_000  # (word, fields) document frequencies kept per searcher
 
 # For an OR over a segment of fewer than 5,000 documents Whoosh preloads every posting into
 # arrays and scores them all; its binary tree of union matchers is faster on this archive's
@@ -189,6 +193,8 @@ def _union_frequency(parent, text: str, fieldnames: tuple[str, ...]) -> int:
     cache = parent.__dict__.setdefault("_search_union_df", {})
     key = (text, fieldnames)
     if key not in cache:
+        if len(cache) >= UNION_DF_CACHE:  # random words would fill it for ever
+            cache.clear()
         total = 0
         for sub, _ in parent.leaf_searchers():
             reader = sub.reader()
@@ -219,15 +225,23 @@ class _FieldsMatcher(Matcher):
             m.reset()
 
     def id(self):
-        return min(m.id() for m in self.matchers if m.is_active())
+        """The current document; past the end, a number beyond every document. Whoosh's
+        AndNotMatcher asks an exhausted matcher for its id (after `skip_to` ran it out), so
+        that must answer, and with nothing it could take for a match."""
+        active = [m.id() for m in self.matchers if m.is_active()]
+        return min(active) if active else EXHAUSTED
 
     def next(self):
+        if not self.is_active():
+            raise ReadTooFar
         current = self.id()
         for m in self.matchers:
             if m.is_active() and m.id() == current:
                 m.next()
 
     def skip_to(self, id):
+        if not self.is_active():
+            raise ReadTooFar
         for m in self.matchers:
             if m.is_active() and m.id() < id:
                 m.skip_to(id)
@@ -267,6 +281,131 @@ class _FieldsMatcher(Matcher):
             if m.is_active() and m.id() == current:
                 tf += weight * m.weight() / (base + per_length * lengths[current])
         return numerator * tf / (tf + k1)
+
+
+class DocSet(qcore.Query):
+    """A filter written as a query: every document of a set, each scoring its boost (as
+    Whoosh's constant-score queries do). The set is found once per segment, however many
+    terms make it up, so a date range over years is one list, not Whoosh's tree of one
+    matcher per day (seconds under AND)."""
+
+    fieldname: str = ""
+
+    def doc_set(self, reader) -> set[int]:
+        raise NotImplementedError
+
+    def field(self):
+        return self.fieldname
+
+    def has_terms(self):
+        return False
+
+    def estimate_size(self, ixreader):
+        return ixreader.doc_count_all()
+
+    def segment_docs(self, reader) -> set[int]:
+        """`doc_set`, kept with the segment's reader for the query's other uses (and the next query)."""
+        memo = reader.__dict__.setdefault("_search_docsets", OrderedDict())
+        key = (type(self).__name__, self._key())
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self.doc_set(reader)
+            while len(memo) > 64:
+                memo.popitem(last=False)
+        else:
+            memo.move_to_end(key)
+        return found
+
+    def matcher(self, searcher, context=None):
+        reader = searcher.reader()
+        docs = self.segment_docs(reader)
+        if reader.has_deletions():
+            docs = {d for d in docs if not reader.is_deleted(d)}
+        if not docs:
+            return NullMatcher()
+        return ListMatcher(sorted(docs), all_weights=self.boost)
+
+    def _key(self) -> tuple:
+        return tuple(v for k, v in sorted(self.__dict__.items()) if k != "boost")
+
+    def __eq__(self, other):
+        return type(other) is type(self) and other.__dict__ == self.__dict__
+
+    def __hash__(self):
+        return hash((type(self).__name__, self._key(), self.boost))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in sorted(self.__dict__.items()))})"
+
+
+class TermSpan(DocSet):
+    """Documents with a term of `fieldname` between `start` and `end` (either may be None,
+    for no bound): a date range, or with `end = start + "~"` a year or a month."""
+
+    def __init__(self, fieldname: str, start: str | None, end: str | None, startexcl: bool = False,
+                 endexcl: bool = False, boost: float = 1.0):
+        self.fieldname, self.start, self.end = fieldname, start, end
+        self.startexcl, self.endexcl, self.boost = startexcl, endexcl, boost
+
+    def __str__(self):
+        return f"{self.fieldname}:[{self.start or ''} to {self.end or ''}]"
+
+    def doc_set(self, reader) -> set[int]:
+        return _term_range_docs(("range", self.fieldname, self.start, self.end, self.startexcl, self.endexcl, 1.0), reader)
+
+
+class FieldPresent(DocSet):
+    """`field:*`: documents with anything in the field, from its length column where it has
+    one (one read, where Whoosh's Every reads every term's postings: 19 s for `body:*`)."""
+
+    def __init__(self, fieldname: str, boost: float = 1.0):
+        self.fieldname, self.boost = fieldname, boost
+
+    def __str__(self):
+        return f"{self.fieldname}:*"
+
+    def doc_set(self, reader) -> set[int]:
+        return _field_docs(self.fieldname, reader)
+
+
+def estimated_postings(q: query.Query, reader) -> int:
+    """The postings a query will read, from the index's term statistics, before reading any:
+    the work budget's measure. A filter counts its segment's documents."""
+    if isinstance(q, DocSet):
+        return reader.doc_count_all()
+    if isinstance(q, FieldsTerm):
+        return sum(reader.doc_frequency(f, q.text) for f in q.weights if f in reader.schema)
+    if isinstance(q, AllWordsBonus):
+        return estimated_postings(q.child, reader) + sum(estimated_postings(c, reader) for c in q.clauses)
+    children = q.children() if q.is_leaf() is False else []
+    if children:
+        return sum(estimated_postings(c, reader) for c in children)
+    total = 0
+    for fieldname, text in q.terms():
+        if fieldname in reader.schema:
+            total += reader.doc_frequency(fieldname, text)
+    return total
+
+
+class Excluding(query.AndNot):
+    """`a ANDNOT b`, `-word`, `NOT word` beside words: Whoosh's AndNot, with its matcher fixed."""
+
+    def matcher(self, searcher, context=None):
+        scored = self.a.matcher(searcher, context)
+        excluded = self.b.matcher(searcher, searcher.boolean_context())
+        return _AndNotMatcher(scored, excluded)
+
+
+class _AndNotMatcher(AndNotMatcher):
+    """Whoosh's AndNotMatcher looks for the excluded documents at its first posting only when
+    both matchers start on the same document: when the excluded one starts earlier, the first
+    document is let through although it is excluded (`-biden russia` listed two documents
+    that say "Biden", found by the operator fuzz). Here the first posting is checked as every
+    later one is."""
+
+    def _find_first(self):
+        if self.a.is_active() and self.b.is_active():
+            self._find_next()
 
 
 class AllWordsBonus(WrappingQuery):
@@ -376,19 +515,15 @@ def _plan(q: query.Query):
         if child is None or any(c is None for c in clauses):
             return None
         return ("bonus", child, clauses, q.factor)
-    if type(q) in (query.Require, query.AndNot):
+    if type(q) in (query.Require, query.AndNot, Excluding):
         scored, other = _plan(q.a), _plan(q.b)
         kind = "require" if type(q) is query.Require else "andnot"
         return None if scored is None or other is None else (kind, scored, other)
     # Prefixes and ranges are date filters here (words are expanded before this); they score
     # a constant, as Whoosh's constant-score MultiTerm does, without its tree of one matcher
     # per day (seconds for a range over years).
-    if type(q) is query.Prefix:
-        return ("prefix", q.fieldname, q.text, q.boost)
-    if type(q) is query.TermRange:
-        return ("range", q.fieldname, q.start, q.end, q.startexcl, q.endexcl, q.boost)
-    if type(q) is query.Every and q.fieldname not in (None, "", "*"):
-        return ("every", q.fieldname, q.boost)  # field:* scores a constant too
+    if isinstance(q, DocSet):
+        return ("docset", q, q.boost)
     if type(q) is query.Term:
         return ("term", q.fieldname, q.text, q.boost)
     if type(q) is FieldsTerm:
@@ -405,6 +540,7 @@ def _plan(q: query.Query):
 
 
 def _accumulate(plan, searcher, reader, weighting, boost: float, scores: dict[int, float]) -> bool:
+    check_deadline()
     kind = plan[0]
     if kind == "term":
         _, fieldname, text, term_boost = plan
@@ -424,7 +560,7 @@ def _accumulate(plan, searcher, reader, weighting, boost: float, scores: dict[in
             if (docnum in other_docs) == keep:
                 scores[docnum] = scores.get(docnum, 0.0) + score
         return True
-    if kind in ("prefix", "range", "every"):
+    if kind == "docset":
         constant = boost * plan[-1]
         get = scores.get
         for docnum in _docs(plan, reader):
@@ -632,10 +768,8 @@ def _docs(plan, reader) -> set[int]:
         return _docs(plan[1], reader) & _docs(plan[2], reader)
     if plan[0] == "andnot":
         return _docs(plan[1], reader) - _docs(plan[2], reader)
-    if plan[0] in ("prefix", "range"):
-        return _term_range_docs(plan, reader)
-    if plan[0] == "every":
-        return _field_docs(plan[1], reader)
+    if plan[0] == "docset":
+        return plan[1].segment_docs(reader)
     if plan[0] == "or":
         docs = set()
         for child in plan[1]:

@@ -8,6 +8,9 @@ through `SearchIndex.search`, so they rank identically.
 from __future__ import annotations
 
 import datetime
+import heapq
+from bisect import bisect_left
+import math
 import os
 import re
 import threading
@@ -18,16 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index, query
+from whoosh.collectors import UnlimitedCollector
 from whoosh.spelling import ListCorrector
 
-from . import storage
+from . import deadline as deadlines, storage
 from .analysis import TOKEN_RE, is_stop, normalize, stem
 from .documents import Document
 from .highlighting import Marker, Snippet
-from .errors import DocumentNotFound, IndexDamaged, QueryError
+from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
 from .querying import Lexicon, ParsedQuery, QueryReader
-from .ranking import CachedBM25F, best_first, forget_other_generations, term_at_a_time
-from .settings import DEFAULT_LIMIT, MAX_LIMIT
+from .ranking import CachedBM25F, best_first, estimated_postings, forget_other_generations, term_at_a_time
+from .settings import DEFAULT_LIMIT, MAX_FACET_VALUES, MAX_LIMIT, WorkBudget
 
 SORTS = ("relevance", "newest", "oldest")
 BM25_B = 0.75
@@ -79,16 +83,18 @@ class ArchiveOverview:
     built: str | None
 
 
-def open_index(path: Path) -> "SearchIndex":
-    """Open the index at `path` (the folder `search index` writes)."""
-    return SearchIndex(path)
+def open_index(path: Path, budget: WorkBudget | None = None) -> "SearchIndex":
+    """Open the index at `path` (the folder `search index` writes). `budget` bounds what one
+    search may cost (the default: `WorkBudget()`, with no deadline)."""
+    return SearchIndex(path, budget)
 
 
 class SearchIndex:
     """An open index. Not shared between threads: give each thread its own."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, budget: WorkBudget | None = None):
         self.root = Path(root)
+        self.budget = budget or WorkBudget()
         self._searcher = None
         self._open()
 
@@ -107,7 +113,7 @@ class SearchIndex:
         self._searcher = searcher
         self.schema = ix.schema
         self.lexicon = _shared_lexicon(generation.path / storage.WORDS)
-        self.reader = QueryReader(self.schema, self.lexicon)
+        self.reader = QueryReader(self.schema, self.lexicon, self.budget)
         self._facet_maps: tuple[list[str], list[list[str]]] | None = None
         self._facet_keys_cache: tuple[list[int], list[str]] | None = None
 
@@ -143,8 +149,17 @@ class SearchIndex:
         limit: int = DEFAULT_LIMIT,
         facets: bool = False,
         snippets: bool = True,
+        deadline: deadlines.Deadline | None = None,
     ) -> SearchResults:
-        """Run one query. Raises QueryError for a query or an option that cannot be read."""
+        """Run one query. Raises QueryError for a query or an option that cannot be read (and
+        QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
+        the search passes its deadline: `deadline`, else the budget's `seconds`."""
+        if deadline is None:
+            deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
+        with deadlines.running(deadline):
+            return self._search(text, tags, since, until, sort, page, limit, facets, snippets)
+
+    def _search(self, text, tags, since, until, sort, page, limit, facets, snippets) -> SearchResults:
         started = time.perf_counter()
         if sort not in SORTS:
             raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
@@ -154,14 +169,14 @@ class SearchIndex:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
         since, until = _check_day(since, "since"), _check_day(until, "until")
         searcher = self._searcher
-        parsed = self.reader.read(text, searcher.reader())
+        parsed = self._read(text)
         wanted = _Filters(frozenset(t.strip().lower() for t in tags if t.strip()), since, until)
         suggestion = self.suggest(text)
         corrected = False
         results = self._run(parsed, wanted, sort, page, limit, facets, snippets)
         if results.total == 0 and suggestion:
             try:
-                retry = self.reader.read(suggestion, searcher.reader())
+                retry = self._read(suggestion)
             except QueryError:
                 retry = None
             if retry is not None:
@@ -173,6 +188,18 @@ class SearchIndex:
         results.corrected = corrected
         results.seconds = round(time.perf_counter() - started, 4)
         return results
+
+    def _read(self, text: str) -> ParsedQuery:
+        """The query read, and checked against the budget's postings before any is read."""
+        reader = self._searcher.reader()
+        parsed = self.reader.read(text, reader)
+        cost = estimated_postings(parsed.query, reader)
+        if cost > self.budget.postings:
+            raise QueryTooCostly(
+                f"the query would read {cost:,} postings, more than the {self.budget.postings:,} one search may; "
+                "use fewer or rarer words"
+            )
+        return parsed
 
     def _run(self, parsed: ParsedQuery, wanted: "_Filters", sort, page, limit, facets, snippets) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
@@ -187,7 +214,9 @@ class SearchIndex:
             if matches is None:
                 # Every match, not Whoosh's top N: its collector prunes sub-matchers that can
                 # no longer reach the top, and its count then misses their documents.
-                matches = self._searcher.search(parsed.query, limit=None, optimize=False).top_n
+                collector = _TimedCollector()
+                self._searcher.search_with_collector(parsed.query, collector)
+                matches = collector.results().top_n
             dates, tags_of = self._maps()
             dated = matches if wanted.since is None and wanted.until is None else [m for m in matches if wanted.date_ok(dates[m[1]])]
             ranked = dated if not wanted.tags else [m for m in dated if wanted.tags_ok(tags_of[m[1]])]
@@ -206,6 +235,7 @@ class SearchIndex:
         marker = Marker(parsed.stems, parsed.phrases)
         hits = []
         for rank, (score, docnum) in enumerate(ranked[(page - 1) * limit : page * limit], start=(page - 1) * limit + 1):
+            deadlines.check()
             stored = self._searcher.stored_fields(docnum)
             title = stored.get("title", "")
             hits.append(
@@ -216,7 +246,7 @@ class SearchIndex:
                     date=stored.get("date"),
                     tags=_tags(stored),
                     source_url=stored.get("source_url"),
-                    score=round(float(score), 4),
+                    score=_finite(score),
                     snippet=marker.snippet(_body(stored)) if snippets else Snippet(""),
                     title_matches=marker.spans(title),
                     doc_id=stored.get("doc_id"),
@@ -225,7 +255,7 @@ class SearchIndex:
         return SearchResults(
             query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
-            tags=[FacetCount(t, c) for t, c in sorted(tag_counts.items(), key=lambda kv: (-kv[1], kv[0]))] if facets else None,
+            tags=_top(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
         )
 
@@ -287,7 +317,7 @@ class SearchIndex:
         changed = False
         for match in TOKEN_RE.finditer(text):
             token = match.group()
-            if token in ("AND", "OR", "NOT") or text[match.end() : match.end() + 1] in (":", "*", "~"):
+            if token in _OPERATORS or text[match.end() : match.end() + 1] in (":", "*", "~"):
                 continue
             word = normalize(token)
             if is_stop(word) or word.isdigit() or any(c.isdigit() for c in word):
@@ -336,6 +366,10 @@ class SearchIndex:
     def _docnum(self, path: str) -> int:
         if not isinstance(path, str) or not path or "\x00" in path:
             raise DocumentNotFound(str(path))
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:  # undecodable bytes of a command-line argument: no indexed path has them
+            raise DocumentNotFound(path) from None
         docnum = self._searcher.document_number(path=path)
         if docnum is None:
             raise DocumentNotFound(path)
@@ -367,7 +401,7 @@ class SearchIndex:
                 date=stored.get("date"),
                 tags=_tags(stored),
                 source_url=stored.get("source_url"),
-                score=round(float(score or 0.0), 4),
+                score=_finite(score or 0.0),
                 snippet=Snippet(""),
                 doc_id=stored.get("doc_id"),
             ))
@@ -384,7 +418,7 @@ class SearchIndex:
             documents=len(live),
             first_date=known[0] if known else None,
             last_date=known[-1] if known else None,
-            tags=[FacetCount(t, c) for t, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))],
+            tags=_top(counts),
             built=self.meta.get("built"),
         )
 
@@ -422,6 +456,19 @@ class _FrequencyCorrector(ListCorrector):
         for score, word in super()._suggestions(text, maxdist, prefix):
             yield score + min(self.lexicon.count(word), 10**6) / 10**7, word
 
+    class Skipper:
+        """The first word of the list at or after a string, for Whoosh's automaton walk.
+        Whoosh's own steps past the list's first word before it looks, so the alphabetically
+        first word of an archive could never be suggested."""
+
+        def __init__(self, data: list[str]):
+            self.data = data
+            self.i = 0
+
+        def __call__(self, w: str) -> str | None:
+            self.i = bisect_left(self.data, w, self.i)
+            return self.data[self.i] if self.i < len(self.data) else None
+
 
 @dataclass(frozen=True)
 class _Filters:
@@ -444,6 +491,31 @@ class _Filters:
         return bool(date) and (self.since is None or date >= self.since) and (self.until is None or date <= self.until)
 
 
+class _TimedCollector(UnlimitedCollector):
+    """Whoosh's collector of every match, checking the deadline as it goes."""
+
+    def collect(self, sub_docnum):
+        self._seen = getattr(self, "_seen", 0) + 1
+        if not self._seen & 1023:
+            deadlines.check()
+        return super().collect(sub_docnum)
+
+
+def _top(counts: Counter) -> list[FacetCount]:
+    """The commonest values first, at most MAX_FACET_VALUES: a hostile archive's thousands of
+    tags must not make every page enormous."""
+    best = heapq.nsmallest(MAX_FACET_VALUES, counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [FacetCount(value, count) for value, count in best]
+
+
+def _finite(score: float) -> float:
+    """A score as JSON can carry it: boosts are bounded, so this is only a last guard."""
+    value = float(score)
+    return round(value, 4) if math.isfinite(value) else 0.0
+
+
+_OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")  # Whoosh's, in capitals: never "corrected"
+
 _INVERT = str.maketrans("0123456789", "9876543210")
 
 
@@ -455,7 +527,7 @@ def _inverted(date: str) -> str:
 def _check_day(value: str | None, name: str) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         raise QueryError(f"{name} must be a date as YYYY-MM-DD, not {str(value)[:30]!r}")
     try:
         datetime.date.fromisoformat(value)

@@ -7,6 +7,7 @@ environment variable, then from the default folder in the current directory.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 ARCHIVE_ENV = "SEARCH_ARCHIVE"
@@ -21,8 +22,39 @@ DOCUMENT_SUFFIXES = (".md", ".markdown", ".txt")
 # and one runaway file must not take the memory of a whole rebuild.
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 
+# What one document may bring: a hostile file with 200,000 tags or a title of megabytes must
+# not make every page that lists it enormous. What is cut is reported as a warning.
+MAX_TITLE_CHARS = 500  # the archive's longest is under 100
+MAX_TAGS_PER_DOCUMENT = 50  # the archive's documents have one
+MAX_TAG_CHARS = 100
+MAX_FACET_VALUES = 50  # categories listed with their counts, the commonest first
+
 # Query limits shared by the CLI and the web app.
 MAX_QUERY_CHARS = 1000
+MAX_BOOST = 100.0
+
+
+@dataclass(frozen=True)
+class WorkBudget:
+    """What one query may cost, decided before the work starts: past it, the query is refused
+    with a message saying what to narrow (QueryTooCostly: exit 2, HTTP 400). The deadline is
+    the last guard, for whatever the budget does not foresee (QueryTimeout: HTTP 503).
+
+    Sized against benchmarks/speed_queries.tsv and the judged archive queries (see the
+    README's Guarantees): the costliest of them reads about a tenth of `postings`."""
+
+    expanded_words: int = 1000  # words all prefixes, wildcards and fuzzy words stand for, together
+    fuzzy_words: int = 8
+    postings: int = 1_000_000  # postings the whole query reads, from the term statistics
+    seconds: float | None = None  # the deadline; None for none (the web app sets one)
+
+
+# `search serve`: no request holds a worker longer than the deadline; a connection that has not
+# sent a whole request this long after it opened (or after its last answer) is closed; each
+# process serves at most this many connections at once (see web/server.py).
+SERVE_DEADLINE_SECONDS = 3.0
+SERVE_REQUEST_SECONDS = 10.0
+SERVE_CONNECTION_LIMIT = 250
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 10
 

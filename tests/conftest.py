@@ -145,6 +145,19 @@ def archive_index(tmp_path_factory) -> Path:
     return index
 
 
+@pytest.fixture(scope="session")
+def big_index(request, tmp_path_factory) -> Path:
+    """The full archive's index when the archive is there; a generated one of 3,000 documents otherwise."""
+    from .harness import write_archive
+
+    if ARCHIVE.is_dir():
+        return request.getfixturevalue("archive_index")
+    root = tmp_path_factory.mktemp("generated")
+    write_archive(root / "archive", 3000)
+    build_index(root / "archive", root / "index")
+    return root / "index"
+
+
 class RunningServer:
     """A real `search serve` process on loopback, started by `serve_process`."""
 

@@ -46,7 +46,8 @@ def run_search(*args: str, timeout: float = 120, **kwargs) -> subprocess.Complet
     """The real `search` command in a process of its own, with nothing from the environment
     choosing the archive or the index."""
     env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX", "SEARCH_ARCHIVE")}
-    return subprocess.run([search_command(), *args], capture_output=True, text=True, timeout=timeout, env=env, **kwargs)
+    kwargs.setdefault("text", True)
+    return subprocess.run([search_command(), *args], capture_output=True, timeout=timeout, env=env, **kwargs)
 
 
 def start_search(*args: str, **kwargs) -> subprocess.Popen:

@@ -401,17 +401,6 @@ PATHOLOGICAL = [
 ]
 
 
-@pytest.fixture(scope="module")
-def big_index(request, tmp_path_factory) -> Path:
-    """The full archive's index when the archive is there; a generated one of 3,000 documents otherwise."""
-    if ARCHIVE.is_dir():
-        return request.getfixturevalue("archive_index")
-    root = tmp_path_factory.mktemp("generated")
-    write_archive(root / "archive", 3000)
-    build_index(root / "archive", root / "index")
-    return root / "index"
-
-
 def measure(ix, text: str, **options) -> tuple[float, str]:
     started = time.perf_counter()
     try:

@@ -1,7 +1,7 @@
 """The search page: a Flask app over the `search` library, served by waitress.
 
     app = create_app({"SEARCH_INDEX": "/tmp/wh-index"})   # a WSGI app; tests pass their own index
-    serve(Path("index"), host="127.0.0.1", port=8000)     # what `search serve` runs
+    serve(Path("index"), host="127.0.0.1", port=8000)     # what `search serve` runs (server.py)
 
 The views in `views.py` only read parameters, call one `SearchIndex` method and render what it
 returns; `formatting.py` turns matched-word offsets into pieces the templates mark up.
@@ -9,16 +9,14 @@ returns; `formatting.py` turns matched-word offsets into pieces the templates ma
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import sys
 import threading
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
 
 from search import SearchError, SearchIndex, open_index, settings, storage
+from search import deadline
 
 # Every response: only this site's own scripts, styles and images; no framing, no sniffing.
 CONTENT_SECURITY_POLICY = (
@@ -85,8 +83,11 @@ def create_app(config: dict | None = None) -> Flask:
     """The search page's WSGI app. `config["SEARCH_INDEX"]` names the index folder; without
     it the index is $SEARCH_INDEX, then ./index, decided by `search.settings.index_path`."""
     app = Flask(__name__)
+    app.json = _StrictJSON(app)
     app.config.from_mapping(
         SEARCH_INDEX=None,
+        # No request holds a worker longer than this (seconds); None for no deadline.
+        SEARCH_DEADLINE=settings.SERVE_DEADLINE_SECONDS,
         EXAMPLE_QUERIES=[
             "DPRK Russia",
             "Maui wildfire recovery",
@@ -110,6 +111,20 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(views.bp)
 
+    @app.before_request
+    def start_deadline():
+        """Every search and document page of this request stops at the deadline, or when its
+        client has gone (waitress says so when its request lookahead is on)."""
+        seconds = app.config["SEARCH_DEADLINE"]
+        gone = request.environ.get("waitress.client_disconnected")
+        g.search_deadline = deadline.begin(deadline.Deadline(seconds, gone) if seconds or gone else None)
+
+    @app.teardown_request
+    def end_deadline(exc):
+        token = g.pop("search_deadline", None)
+        if token is not None:
+            deadline.end(token)
+
     @app.after_request
     def security_headers(response):
         for name, value in SECURITY_HEADERS.items():
@@ -119,82 +134,16 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
-def serve(index: Path, host: str = "127.0.0.1", port: int = 8000, threads: int = 8, processes: int = 1) -> None:
-    """Serve the search page with waitress until Ctrl-C; the URL goes to stderr.
+class _StrictJSON(DefaultJSONProvider):
+    """Standard JSON only: no NaN or Infinity, which strict parsers refuse."""
 
-    With `processes` > 1 the listening socket is shared by that many forked processes, each a
-    waitress server with its own threads and its own open index: searching is pure Python, so
-    one process uses one core whatever its thread count.
-    """
-    from waitress import create_server
-
-    try:
-        listener = socket.create_server((host, port), family=_family(host), backlog=1024)
-    except OSError as exc:
-        raise SystemExit(f"Error: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound_host, bound_port = listener.getsockname()[:2]
-    url = f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}/"
-    try:
-        open_index(Path(index)).close()
-    except SearchError as exc:
-        print(f"Warning: {exc}; the page says so until an index exists (no restart needed).", file=sys.stderr)
-    processes = processes if hasattr(os, "fork") else 1
-    workers = f", {processes} processes" if processes > 1 else ""
-    print(f"Serving {url} (index: {Path(index).resolve()}{workers}) — Ctrl-C to stop", file=sys.stderr, flush=True)
-
-    def run_one() -> None:
-        app = create_app({"SEARCH_INDEX": str(index)})
-        server = create_server(app, sockets=[listener], threads=threads, ident="search")
-        try:
-            server.run()
-        except KeyboardInterrupt:
-            pass
-
-    if processes <= 1:
-        signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C
-        run_one()
-        print("Stopped.", file=sys.stderr)
-        return
-    children = []
-    for _ in range(processes):
-        pid = os.fork()
-        if pid == 0:  # a worker: serve until told to stop
-            signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
-            try:
-                run_one()
-            finally:
-                os._exit(0)
-        children.append(pid)
-    listener.close()
-    _wait_for(children)
-    print("Stopped.", file=sys.stderr)
+    def dumps(self, obj, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        return super().dumps(obj, **kwargs)
 
 
-def _wait_for(children: list[int]) -> None:
-    """Wait for the worker processes; Ctrl-C or SIGTERM stops them all."""
-    def stop(*_):
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+def serve(*args, **kwargs) -> None:
+    """`search serve`: see web/server.py."""
+    from .server import serve as run
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        for pid in children:
-            os.waitpid(pid, 0)
-    except KeyboardInterrupt:
-        stop()
-        for pid in children:
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-
-
-def _interrupt(*_):
-    raise KeyboardInterrupt
-
-
-def _family(host: str) -> int:
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
+    run(*args, **kwargs)

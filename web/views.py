@@ -24,6 +24,7 @@ from search import (
     IndexIncompatible,
     IndexNotFound,
     QueryError,
+    QueryTimeout,
     SearchError,
     SearchIndex,
     to_dict,
@@ -225,6 +226,8 @@ def search_error(exc: SearchError):
         return _fail(404, "Document not found", "There is no document at this address in the archive.")
     if isinstance(exc, QueryError):
         return _fail(400, "Cannot search that", str(exc))
+    if isinstance(exc, QueryTimeout):
+        return _fail(503, "That search took too long", str(exc))
     # The full message names the folder: the log gets it, the visitor a next step.
     current_app.logger.warning("%s", exc)
     title, message = next(
