@@ -16,7 +16,7 @@ _EXPORTS = {
     "Document": "documents", "FileProblem": "documents", "parse_document": "documents", "read_document": "documents",
     "ArchiveNotFound": "errors", "DocumentNotFound": "errors", "IndexBusy": "errors", "IndexDamaged": "errors",
     "IndexIncompatible": "errors", "IndexNotFound": "errors", "IndexWriteError": "errors", "QueryError": "errors",
-    "QueryTimeout": "errors", "QueryTooCostly": "errors", "SearchError": "errors",
+    "QueryTimeout": "errors", "QueryTooCostly": "errors", "SearchError": "errors", "ServerBusy": "errors",
     "IndexReport": "indexing", "build_index": "indexing", "update_index": "indexing",
     "ArchiveOverview": "searching", "FacetCount": "searching", "Hit": "searching", "SearchIndex": "searching",
     "SearchResults": "searching", "open_index": "searching",
@@ -48,6 +48,6 @@ def search(text: str, index=None, **options):
 __all__ = [  # noqa: F822 - provided by __getattr__
     "ArchiveNotFound", "ArchiveOverview", "Document", "DocumentNotFound", "FacetCount", "FileProblem", "Hit",
     "IndexBusy", "IndexDamaged", "IndexIncompatible", "IndexNotFound", "IndexReport", "IndexWriteError",
-    "QueryError", "QueryTimeout", "QueryTooCostly", "SearchError", "SearchIndex", "SearchResults", "Snippet", "build_index", "open_index",
+    "QueryError", "QueryTimeout", "QueryTooCostly", "SearchError", "ServerBusy", "SearchIndex", "SearchResults", "Snippet", "build_index", "open_index",
     "parse_document", "read_document", "search", "to_dict", "update_index",
 ]

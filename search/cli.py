@@ -200,7 +200,8 @@ def batch_command(queries, index_dir, limit, format_, output):
 @click.option("--deadline", default=settings.SERVE_DEADLINE_SECONDS, show_default=True, type=click.FloatRange(0.1, 600), help="Seconds a search may take before it stops with a 503.")
 @click.option("--connection-limit", default=settings.SERVE_CONNECTION_LIMIT, show_default=True, type=click.IntRange(1, 10_000), help="Connections each process serves at once; more wait.")
 @click.option("--request-timeout", default=settings.SERVE_REQUEST_SECONDS, show_default=True, type=click.FloatRange(0.5, 3600), help="Seconds a connection may take to send a whole request.")
-def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout):
+@click.option("--costly-slots", default=settings.SERVE_COSTLY_SLOTS, show_default=True, type=click.IntRange(1, 64), help="Costly searches each process runs at once; more are a 503.")
+def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout, costly_slots):
     """Serve the search page (with waitress) until Ctrl-C.
 
     A worker process that dies is replaced; if they keep dying, the server stops with
@@ -208,7 +209,8 @@ def serve_command(index_dir, host, port, threads, processes, deadline, connectio
     """
     from web.server import Limits, serve
 
-    limits = Limits(threads=threads, connection_limit=connection_limit, request_timeout=request_timeout, deadline=deadline)
+    limits = Limits(threads=threads, connection_limit=connection_limit, request_timeout=request_timeout,
+                    deadline=deadline, costly_slots=costly_slots)
     serve(settings.index_path(index_dir), host=host, port=port, processes=processes, limits=limits)
 
 

@@ -1,31 +1,63 @@
-"""The last guard on what one search costs: a deadline, and the client's leaving.
+"""The last guards on what one search costs: a deadline, the client's leaving, and a limit on
+how many costly searches run at once.
 
-The work budget (`settings.WorkBudget`) refuses a costly query before any work starts; this
+The work budget (`settings.WorkBudget`) refuses a query past it before any work starts; this
 stops whatever it did not foresee. The scoring loops, the snippets and Whoosh's collector call
 `check()` as they go; it raises `QueryTimeout` once the search's deadline has passed or its
-client has gone. The deadline of the search running in this thread (or task) is held in a
-context variable, so that code deep in the executor needs no extra argument.
+client has gone. A server also gives each search its `gate`: a costly search (known from its
+cost before the work) runs only while it holds one of the gate's few slots, and is refused
+with `ServerBusy` when none is free. The deadline of the search running in this thread (or
+task) is held in a context variable, so that code deep in the executor needs no extra argument.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import Callable, Iterator
 
-from .errors import QueryTimeout
+from .errors import QueryTimeout, ServerBusy
+
+
+class Gate:
+    """At most `slots` costly searches at once, in one process."""
+
+    def __init__(self, slots: int):
+        self.slots = slots
+        self._free = threading.BoundedSemaphore(slots)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if not self._free.acquire(blocking=False):
+            raise ServerBusy(self.slots)
+        try:
+            yield
+        finally:
+            self._free.release()
 
 
 class Deadline:
-    """A point in time after which a search stops, and an optional test of whether the one who
-    asked for it is still there (waitress's `client_disconnected`)."""
+    """A point in time after which a search stops, an optional test of whether the one who
+    asked for it is still there (waitress's `client_disconnected`), and the gate its costly
+    searches must pass."""
 
-    def __init__(self, seconds: float | None, gone: Callable[[], bool] | None = None):
+    def __init__(self, seconds: float | None, gone: Callable[[], bool] | None = None, gate: Gate | None = None):
         self.seconds = seconds
         self.gone = gone
+        self.gate = gate
         self.at = time.monotonic() + seconds if seconds else math.inf
+
+    @contextmanager
+    def admitted(self, costly: bool) -> Iterator[None]:
+        """Run the block; a costly search only while it holds a slot of the gate."""
+        if costly and self.gate is not None:
+            with self.gate.held():
+                yield
+        else:
+            yield
 
     def check(self) -> None:
         if time.monotonic() > self.at:

@@ -91,6 +91,17 @@ class QueryTimeout(SearchError):
         self.seconds = seconds
 
 
+class ServerBusy(SearchError):
+    """A costly search refused because the server is running as many as it allows."""
+
+    def __init__(self, slots: int):
+        super().__init__(
+            f"the server is busy with {slots} other costly searches; try again in a moment, "
+            "or narrow the search (fewer or rarer words, fewer prefixes and fuzzy words)"
+        )
+        self.slots = slots
+
+
 class DocumentNotFound(SearchError):
     def __init__(self, path: str):
         super().__init__(f"no document {path!r} in the index")

@@ -7,6 +7,7 @@ through `SearchIndex.search`, so they rank identically.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import heapq
 from bisect import bisect_left
@@ -168,15 +169,20 @@ class SearchIndex:
         if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
         since, until = _check_day(since, "since"), _check_day(until, "until")
-        searcher = self._searcher
-        parsed = self._read(text)
+        parsed, cost = self._read(text)
+        guard = deadlines.current()
+        costly = cost > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
+        with guard.admitted(costly) if guard is not None else contextlib.nullcontext():
+            return self._answer(text, parsed, tags, since, until, sort, page, limit, facets, snippets, started)
+
+    def _answer(self, text, parsed, tags, since, until, sort, page, limit, facets, snippets, started) -> SearchResults:
         wanted = _Filters(frozenset(t.strip().lower() for t in tags if t.strip()), since, until)
         suggestion = self.suggest(text)
         corrected = False
         results = self._run(parsed, wanted, sort, page, limit, facets, snippets)
         if results.total == 0 and suggestion:
             try:
-                retry = self._read(suggestion)
+                retry, _ = self._read(suggestion)
             except QueryError:
                 retry = None
             if retry is not None:
@@ -189,8 +195,9 @@ class SearchIndex:
         results.seconds = round(time.perf_counter() - started, 4)
         return results
 
-    def _read(self, text: str) -> ParsedQuery:
-        """The query read, and checked against the budget's postings before any is read."""
+    def _read(self, text: str) -> tuple[ParsedQuery, int]:
+        """The query read, and its cost: the postings it will read, checked against the
+        budget before any is read."""
         reader = self._searcher.reader()
         parsed = self.reader.read(text, reader)
         cost = estimated_postings(parsed.query, reader)
@@ -199,7 +206,7 @@ class SearchIndex:
                 f"the query would read {cost:,} postings, more than the {self.budget.postings:,} one search may; "
                 "use fewer or rarer words"
             )
-        return parsed
+        return parsed, cost
 
     def _run(self, parsed: ParsedQuery, wanted: "_Filters", sort, page, limit, facets, snippets) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to

@@ -47,6 +47,10 @@ class WorkBudget:
     fuzzy_words: int = 8
     postings: int = 1_000_000  # postings the whole query reads, from the term statistics
     seconds: float | None = None  # the deadline; None for none (the web app sets one)
+    # A search past either of these is costly: a server runs only a few of those at once
+    # (SERVE_COSTLY_SLOTS), so that a crowd of them cannot keep plain searches waiting.
+    costly_postings: int = 200_000
+    costly_words: int = 100
 
 
 # `search serve`: no request holds a worker longer than the deadline; a connection that has not
@@ -55,6 +59,9 @@ class WorkBudget:
 SERVE_DEADLINE_SECONDS = 3.0
 SERVE_REQUEST_SECONDS = 10.0
 SERVE_CONNECTION_LIMIT = 250
+# Costly searches (see WorkBudget) each server process runs at once; one more is refused at once
+# with a 503 and Retry-After, so that the threads stay free for plain searches.
+SERVE_COSTLY_SLOTS = 2
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 10
 

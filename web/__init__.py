@@ -88,6 +88,8 @@ def create_app(config: dict | None = None) -> Flask:
         SEARCH_INDEX=None,
         # No request holds a worker longer than this (seconds); None for no deadline.
         SEARCH_DEADLINE=settings.SERVE_DEADLINE_SECONDS,
+        # Costly searches this process runs at once; one more is a 503 (settings.WorkBudget).
+        SEARCH_COSTLY_SLOTS=settings.SERVE_COSTLY_SLOTS,
         EXAMPLE_QUERIES=[
             "DPRK Russia",
             "Maui wildfire recovery",
@@ -106,6 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     # `/doc//etc/passwd` must be a 404, not a redirect to a merged path.
     app.url_map.merge_slashes = False
     app.extensions["search"] = Indexes(Path(app.config["SEARCH_INDEX"]))
+    gate = deadline.Gate(app.config["SEARCH_COSTLY_SLOTS"])
 
     from . import views
 
@@ -114,10 +117,11 @@ def create_app(config: dict | None = None) -> Flask:
     @app.before_request
     def start_deadline():
         """Every search and document page of this request stops at the deadline, or when its
-        client has gone (waitress says so when its request lookahead is on)."""
+        client has gone (waitress says so when its request lookahead is on); a costly search
+        waits for no one: it runs if a slot of the gate is free, else it is a 503."""
         seconds = app.config["SEARCH_DEADLINE"]
         gone = request.environ.get("waitress.client_disconnected")
-        g.search_deadline = deadline.begin(deadline.Deadline(seconds, gone) if seconds or gone else None)
+        g.search_deadline = deadline.begin(deadline.Deadline(seconds, gone, gate))
 
     @app.teardown_request
     def end_deadline(exc):

@@ -3,8 +3,9 @@
 What one client can hold, per process: `connection_limit` connections, each closed when it has
 not sent a whole request `request_timeout` seconds after it opened or after its last answer
 (an idle keep-alive connection, or a slowloris trickling header bytes to keep it open); and a
-search stops at its deadline (`deadline`). Past the connection limit, new connections wait in
-the listen backlog until one frees.
+search stops at its deadline (`deadline`), and only `costly_slots` costly searches run at once
+(one more is a 503 with Retry-After). Past the connection limit, new connections wait in the
+listen backlog until one frees.
 
 Waitress answers some malformed requests itself (a bad Content-Length, a header too large):
 those answers carry the same security headers as the app's, through `_SecureErrorTask`.
@@ -39,6 +40,7 @@ class Limits:
     connection_limit: int = settings.SERVE_CONNECTION_LIMIT
     request_timeout: float = settings.SERVE_REQUEST_SECONDS
     deadline: float = settings.SERVE_DEADLINE_SECONDS
+    costly_slots: int = settings.SERVE_COSTLY_SLOTS
 
 
 def serve(
@@ -83,7 +85,8 @@ def _run_one(index: Path, listener: socket.socket, limits: Limits) -> None:
 
     from . import create_app
 
-    app = create_app({"SEARCH_INDEX": str(index), "SEARCH_DEADLINE": limits.deadline})
+    app = create_app({"SEARCH_INDEX": str(index), "SEARCH_DEADLINE": limits.deadline,
+                      "SEARCH_COSTLY_SLOTS": limits.costly_slots})
     server = create_server(
         app, sockets=[listener], threads=limits.threads, ident="search",
         connection_limit=limits.connection_limit,

@@ -26,6 +26,7 @@ from search import (
     QueryError,
     QueryTimeout,
     SearchError,
+    ServerBusy,
     SearchIndex,
     to_dict,
 )
@@ -228,6 +229,10 @@ def search_error(exc: SearchError):
         return _fail(400, "Cannot search that", str(exc))
     if isinstance(exc, QueryTimeout):
         return _fail(503, "That search took too long", str(exc))
+    if isinstance(exc, ServerBusy):
+        response = _fail(503, "The server is busy", str(exc))
+        response.headers["Retry-After"] = "2"
+        return response
     # The full message names the folder: the log gets it, the visitor a next step.
     current_app.logger.warning("%s", exc)
     title, message = next(
