@@ -134,6 +134,29 @@ def test_a_search_past_its_deadline_or_whose_client_left_stops(small_index):
     assert gone.status_code == 503 and gone.json == {"ok": False, "error": "the search was stopped: the client is gone"}
 
 
+def test_costly_searches_beyond_the_gates_slots_are_refused_at_once_and_plain_ones_run(small_index):
+    from search import ServerBusy
+    from search.deadline import Gate
+
+    gate = Gate(1)
+    with open_index(small_index, budget=WorkBudget(costly_postings=3)) as ix:
+        with gate.held():  # another costly search holds the only slot
+            with pytest.raises(ServerBusy, match="busy with 1 other costly searches; try again"):
+                ix.search("Russia sanctions Maui", deadline=Deadline(None, gate=gate))
+            assert ix.search("Kishida", deadline=Deadline(None, gate=gate)).total == 1  # 2 postings: not costly
+        assert ix.search("Russia sanctions Maui", deadline=Deadline(None, gate=gate)).total > 0  # the slot is free
+    app = create_app({"SEARCH_INDEX": str(small_index), "TESTING": True, "SEARCH_COSTLY_SLOTS": 1})
+    app.extensions["search"].get().budget = WorkBudget(costly_postings=3)  # this thread's index
+    app.extensions["search"].get().reader.budget = WorkBudget(costly_postings=3)
+    client = app.test_client()
+    with app.extensions["search.gate"].held():
+        busy = client.get("/api/search?q=Russia+sanctions+Maui")
+        assert busy.status_code == 503 and busy.headers["Retry-After"] == "2"
+        assert "busy with 1 other costly searches" in busy.json["error"]
+        assert client.get("/api/search?q=Kishida").status_code == 200
+    assert client.get("/api/search?q=Russia+sanctions+Maui").status_code == 200
+
+
 # --- Documented syntax that gave a 500 -------------------------------------------------------
 
 FOUND_500 = [

@@ -108,7 +108,7 @@ def create_app(config: dict | None = None) -> Flask:
     # `/doc//etc/passwd` must be a 404, not a redirect to a merged path.
     app.url_map.merge_slashes = False
     app.extensions["search"] = Indexes(Path(app.config["SEARCH_INDEX"]))
-    gate = deadline.Gate(app.config["SEARCH_COSTLY_SLOTS"])
+    gate = app.extensions["search.gate"] = deadline.Gate(app.config["SEARCH_COSTLY_SLOTS"])
 
     from . import views
 
