@@ -1,8 +1,15 @@
 """Ranking quality: the engine against BM25 peers on judged test collections, in one run.
 
     pip install '.[bench]'
-    python benchmarks/relevance.py                       # Cranfield, SciFact and the archive queries
+    python benchmarks/relevance.py                       # the six collections and the archive queries
     python benchmarks/relevance.py --collections cranfield --systems engine
+    python benchmarks/relevance.py --systems engine --set title_bonus=0.4 --set k1=1.0   # a sweep
+    python benchmarks/relevance.py --split --archive-index /tmp/wh-index   # the archive's halves apart
+
+`--set NAME=VALUE` changes one setting of the ranking (`search.Ranking`) without editing source;
+the configuration is printed beside the results and written with them. `--split` reports the
+archive's first 67 queries (ids A..) and the ones written after them (B..) apart, so that what
+was tuned on one can be checked on the other.
 
 For each collection the corpus is written as a temporary archive of front-matter documents
 (`id`, `title`, body; no dates, so the missing-date path is exercised), indexed with the
@@ -28,7 +35,6 @@ import math
 import os
 import platform
 import re
-import shutil
 import sqlite3
 import sys
 import tempfile
@@ -42,13 +48,19 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
-from search import build_index, open_index  # noqa: E402
-from search.documents import list_archive, read_document  # noqa: E402
+from search import Ranking, build_index, open_index  # noqa: E402
+from search.archive import list_archive  # noqa: E402
+from search.documents import read_document  # noqa: E402
 from search.errors import QueryError  # noqa: E402
 
 SHARED = Path(os.environ.get("SEARCH_SHARED", REPO.parent / "shared"))
 DEPTH = 100
 SYSTEMS = ("engine", "bm25s", "fts5", "tantivy")
+TRAINING = ("cranfield", "scifact", "med", "cacm", "npl", "lisa")
+COLLECTIONS = TRAINING + ("archive",)
+# The ranking the engine runs with (--set changes it), and an index of the archive to reuse.
+RANKING = Ranking()
+ARCHIVE_INDEX: Path | None = None
 
 
 @dataclass
@@ -129,12 +141,16 @@ def run_engine(collection: Collection, work: Path) -> SystemResult:
     if archive is None:
         archive = work / "archive"
         write_archive(collection, archive)
+    index = work / "engine-index"
     started = time.perf_counter()
-    report = build_index(archive, work / "engine-index")
+    if collection.archive is not None and ARCHIVE_INDEX is not None:
+        index = ARCHIVE_INDEX  # reused: its title boost must be the ranking's (open_index checks)
+    else:
+        report = build_index(archive, index, ranking=RANKING)
+        assert report.documents == len(collection.docs), (report.documents, len(collection.docs))
     index_seconds = time.perf_counter() - started
-    assert report.documents == len(collection.docs), (report.documents, len(collection.docs))
     run, failed = {}, 0
-    with open_index(work / "engine-index") as ix:
+    with open_index(index, ranking=RANKING) as ix:
         started = time.perf_counter()
         for qid, text in collection.queries.items():
             try:
@@ -269,29 +285,31 @@ def evaluate(run: dict[str, list[tuple[str, float]]], qrels: dict[str, dict[str,
 # --- Main ----------------------------------------------------------------------------------
 
 
-def measure(collection: Collection, systems: list[str]) -> list[dict]:
-    rows = []
+def measure(collection: Collection, systems: list[str], judged: list[tuple[str, dict]]) -> list[tuple[str, dict, list[dict]]]:
+    """Each system's run over the collection, evaluated against each set of judgments."""
+    results = []
     for system in systems:
         with tempfile.TemporaryDirectory(prefix=f"rel-{collection.name}-{system}-") as tmp:
             try:
-                result = RUNNERS[system](collection, Path(tmp))
+                results.append(RUNNERS[system](collection, Path(tmp)))
             except ImportError as exc:
                 print(f"  {system}: skipped ({exc}; pip install '.[bench]')", file=sys.stderr)
-                continue
-        scores = evaluate(result.run, collection.qrels)
-        no_results = sum(1 for q in collection.queries if not result.run.get(q))
-        rows.append(
-            {
-                "system": system,
-                **scores,
+    tables = []
+    for label, qrels in judged:
+        rows = []
+        for result in results:
+            asked = [q for q in collection.queries if q in qrels]
+            rows.append({
+                "system": result.system,
+                **evaluate(result.run, qrels),
                 "index_seconds": round(result.index_seconds, 2),
                 "query_seconds": round(result.query_seconds, 2),
-                "queries": len(collection.queries),
-                "queries_without_results": no_results,
+                "queries": len(asked),
+                "queries_without_results": sum(1 for q in asked if not result.run.get(q)),
                 "failed": result.failed,
-            }
-        )
-    return rows
+            })
+        tables.append((label, qrels, rows))
+    return tables
 
 
 def print_table(name: str, rows: list[dict]) -> None:
@@ -306,16 +324,68 @@ def print_table(name: str, rows: list[dict]) -> None:
         )
 
 
+def subsets(collection: Collection, split: bool) -> list[tuple[str, dict[str, dict[str, int]]]]:
+    """The judgments to evaluate a run against: all of them, and with `split` the archive's
+    halves (query ids A.. and B..) apart."""
+    found = [(collection.name, collection.qrels)]
+    if split and collection.name == "archive":
+        for prefix, label in (("A", "archive A (first 67)"), ("B", "archive B (new)")):
+            part = {q: j for q, j in collection.qrels.items() if q.startswith(prefix)}
+            if part:
+                found.append((label, part))
+    return found
+
+
+def print_summary(report: dict, systems: list[str]) -> None:
+    """The mean nDCG@10 over the six training collections, and the engine against the best
+    peer on each collection."""
+    tables = report["collections"]
+    training = [name for name in TRAINING if name in tables]
+    if training:
+        print(f"\nmean nDCG@10 over {', '.join(training)}:")
+        for system in systems:
+            values = [_row(tables[name], system) for name in training]
+            if all(v is not None for v in values):
+                print(f"  {system:10} {sum(v['ndcg@10'] for v in values) / len(values):.4f}")
+    print("\nthe engine against the best peer (nDCG@10; MRR@10 for the archive):")
+    for name, table in tables.items():
+        engine = _row(table, "engine")
+        peers = [r for r in table["systems"] if r["system"] != "engine"]
+        if engine is None or not peers:
+            continue
+        measure = "mrr@10" if name.startswith("archive") else "ndcg@10"
+        best = max(peers, key=lambda r: r[measure])
+        delta = engine[measure] - best[measure]
+        verdict = "ahead of" if delta > 0 else "level with" if delta == 0 else "behind"
+        print(f"  {name:22} {engine[measure]:.4f}  {verdict} {best['system']} ({best[measure]:.4f}, {delta:+.4f})")
+
+
+def _row(table: dict, system: str) -> dict | None:
+    return next((r for r in table["systems"] if r["system"] == system), None)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global RANKING, ARCHIVE_INDEX
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--collections", default="cranfield,scifact,archive", help="comma-separated: cranfield, scifact, archive")
+    parser.add_argument("--collections", default=",".join(COLLECTIONS), help="comma-separated: " + ", ".join(COLLECTIONS))
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
+    parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="change one ranking setting (search.Ranking), e.g. --set title_bonus=0.4")
+    parser.add_argument("--split", action="store_true", help="the archive's first 67 queries and the new ones apart")
+    parser.add_argument("--archive-index", type=Path, help="reuse this index of ../shared/archive instead of building one")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "relevance.json")
     args = parser.parse_args(argv)
+    RANKING = Ranking().changed(args.settings)
+    ARCHIVE_INDEX = args.archive_index
     systems = [s for s in args.systems.split(",") if s]
+    changed = {k: v for k, v in RANKING.describe().items() if v != Ranking().describe()[k]}
+    print("ranking: " + (", ".join(f"{k}={v}" for k, v in changed.items()) if changed else "the defaults")
+          + "  (" + ", ".join(f"{k}={v}" for k, v in RANKING.describe().items() if k not in changed) + ")")
     report = {
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()},
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "command": " ".join(["python", "benchmarks/relevance.py", *(argv if argv is not None else sys.argv[1:])]),
+        "ranking": RANKING.describe(),
         "collections": {},
     }
     for name in [c for c in args.collections.split(",") if c]:
@@ -329,13 +399,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name}: skipped ({SHARED / 'relevance' / name} is absent)", file=sys.stderr)
                 continue
             collection = load_beir(name)
-        rows = measure(collection, systems)
-        print_table(f"{name}: {len(collection.docs):,} documents, {len(collection.queries)} judged queries", rows)
-        report["collections"][name] = {"documents": len(collection.docs), "queries": len(collection.queries), "systems": rows}
+        for label, judged, rows in measure(collection, systems, subsets(collection, args.split)):
+            queries = sum(1 for q in judged if q in collection.queries)
+            print_table(f"{label}: {len(collection.docs):,} documents, {queries} judged queries", rows)
+            report["collections"][label] = {"documents": len(collection.docs), "queries": queries, "systems": rows}
+    print_summary(report, systems)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    previous = json.loads(args.output.read_text()) if args.output.exists() else {}
-    merged = {**previous, **report, "collections": {**previous.get("collections", {}), **report["collections"]}}
-    args.output.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+    args.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(f"\nwrote {args.output}", file=sys.stderr)
     return 0
 

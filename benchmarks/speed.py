@@ -47,7 +47,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(REPO))
 
 from search import open_index  # noqa: E402
-from search.documents import list_archive, read_document  # noqa: E402
+from search.archive import list_archive  # noqa: E402
+from search.documents import read_document  # noqa: E402
 from search.errors import QueryError  # noqa: E402
 
 SHARED = Path(os.environ.get("SEARCH_SHARED", REPO.parent / "shared"))

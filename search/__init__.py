@@ -13,9 +13,10 @@ __version__ = "0.1.0"
 # The public names, imported on first use (PEP 562), so that `search --help` or a query
 # does not pay for modules it does not touch.
 _EXPORTS = {
-    "Document": "documents", "FileProblem": "documents", "parse_document": "documents", "read_document": "documents",
+    "Document": "documents", "FileProblem": "archive", "parse_document": "documents", "read_document": "documents",
     "ArchiveNotFound": "errors", "DocumentNotFound": "errors", "IndexBusy": "errors", "IndexDamaged": "errors",
     "IndexIncompatible": "errors", "IndexNotFound": "errors", "IndexWriteError": "errors", "QueryError": "errors",
+    "RankingMismatch": "errors", "Ranking": "ranking",
     "QueryTimeout": "errors", "QueryTooCostly": "errors", "SearchError": "errors", "ServerBusy": "errors",
     "IndexReport": "indexing", "build_index": "indexing", "update_index": "indexing",
     "ArchiveOverview": "searching", "FacetCount": "searching", "Hit": "searching", "SearchIndex": "searching",
@@ -48,6 +49,6 @@ def search(text: str, index=None, **options):
 __all__ = [  # noqa: F822 - provided by __getattr__
     "ArchiveNotFound", "ArchiveOverview", "Document", "DocumentNotFound", "FacetCount", "FileProblem", "Hit",
     "IndexBusy", "IndexDamaged", "IndexIncompatible", "IndexNotFound", "IndexReport", "IndexWriteError",
-    "QueryError", "QueryTimeout", "QueryTooCostly", "SearchError", "ServerBusy", "SearchIndex", "SearchResults", "Snippet", "build_index", "open_index",
+    "QueryError", "QueryTimeout", "QueryTooCostly", "Ranking", "RankingMismatch", "SearchError", "ServerBusy", "SearchIndex", "SearchResults", "Snippet", "build_index", "open_index",
     "parse_document", "read_document", "search", "to_dict", "update_index",
 ]

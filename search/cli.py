@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import Any
 
 import click
 
@@ -121,8 +122,9 @@ def index_command(archive, index_dir, update, quiet, json_):
 @click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated on or after this day.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated on or before this day.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--explain", is_flag=True, help="Say how the query was read and how each score was made.")
 @_json_option
-def query_command(text, index_dir, limit, page, tags, since, until, sort, json_):
+def query_command(text, index_dir, limit, page, tags, since, until, sort, explain, json_):
     """Search the index.
 
     \b
@@ -134,7 +136,7 @@ def query_command(text, index_dir, limit, page, tags, since, until, sort, json_)
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
-        results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit)
+        results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit, explain=explain)
     if json_:
         from .serialize import to_dict
 
@@ -222,7 +224,7 @@ class _progress:
 
     def __init__(self, quiet: bool):
         self.enabled = not quiet and sys.stderr.isatty()
-        self.bar = None
+        self.bar: Any = None
 
     def __enter__(self):
         return self.update if self.enabled else None
@@ -279,6 +281,11 @@ def _print_results(results) -> None:
     if not results.total:
         click.echo(f'No results for "{query}".')
         return
+    if results.reading:
+        click.echo("Read as:")
+        for line in results.reading:
+            click.echo("  " + _printable(line))
+        click.echo()
     first = results.results[0].rank if results.results else 0
     last = results.results[-1].rank if results.results else 0
     shown = f"{first}-{last} of " if results.results else "none of "
@@ -291,6 +298,10 @@ def _print_results(results) -> None:
             click.echo("     " + _printable(hit.source_url))
         click.echo("     " + _marked(hit.snippet.text, hit.snippet.matches))
         click.echo("     " + click.style(f"path: {_printable(hit.path)}", dim=True))
+        if hit.explanation is not None:
+            click.echo("     score:")
+            for line in hit.explanation.lines():
+                click.echo("       " + _printable(line))
     if results.page < results.pages:
         click.echo(f"\nMore: --page {results.page + 1}")
 

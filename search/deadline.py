@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
-from typing import Callable, Iterator
 
 from .errors import QueryTimeout, ServerBusy
 

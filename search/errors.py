@@ -19,7 +19,7 @@ class SearchError(Exception):
         return (_restored, (type(self), self.args), self.__dict__)
 
 
-def _restored(cls: type, args: tuple) -> SearchError:
+def _restored(cls: type[SearchError], args: tuple) -> SearchError:
     error = cls.__new__(cls)
     error.args = args
     return error
@@ -44,6 +44,10 @@ class IndexIncompatible(SearchError):
             f"(format {found}, this version reads {expected}); run 'search index' to rebuild"
         )
         self.path = path
+
+
+class RankingMismatch(SearchError):
+    """An index opened with a ranking whose index-time settings differ from the index's."""
 
 
 class IndexDamaged(SearchError):

@@ -10,39 +10,27 @@ the current generation by hard links and applies only the changes.
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
-import multiprocessing
 import os
 import shutil
-import signal
-import threading
 import time
-import traceback
 import zlib
 from collections import Counter
-from queue import Empty
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from whoosh import index as whoosh_index
-from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import SegmentWriter
 
-from . import storage
+from . import lexicon, storage
 from .analysis import index_terms
-from .documents import ArchiveFile, FileProblem, Unreadable, list_archive, parse_document, read_bytes
+from .archive import ArchiveFile, FileProblem, Unreadable, list_archive, read_bytes
 from .errors import ArchiveNotFound, IndexDamaged, IndexIncompatible, IndexNotFound, IndexWriteError, SearchError
+from .ranking import Ranking
 from .schema import make_schema
+from .segments import PartResult, Progress, add_file, counter, index_part, run_workers, split
 from .settings import build_workers
 
-Progress = Callable[[int, int], None]  # (files done, files in all)
-
-# A rebuild worker starts a new segment after this much document text: it bounds the memory
-# a rebuild holds, whatever the archive's size.
-SEGMENT_TEXT_BYTES = 48 * 1024 * 1024
 # Memory for the posting pool of Whoosh's own writer, used by --update.
 WRITER_LIMIT_MB = 128
 # Below this many files, worker processes cost more than they save.
@@ -69,28 +57,20 @@ class IndexReport:
     note: str | None = None  # why an update became a rebuild, for example
 
 
-@dataclass
-class _PartResult:
-    segments: list = field(default_factory=list)
-    indexed: int = 0
-    skipped: list[FileProblem] = field(default_factory=list)
-    warnings: list[FileProblem] = field(default_factory=list)
-    manifest: dict[str, list] = field(default_factory=dict)
-    words: Counter = field(default_factory=Counter)  # word -> documents, for spelling
-
-
 # --- Public API -----------------------------------------------------------------------------
 
 
 def build_index(
-    archive: Path, index: Path, progress: Progress | None = None, workers: int | None = None
+    archive: Path, index: Path, progress: Progress | None = None, workers: int | None = None,
+    ranking: Ranking | None = None,
 ) -> IndexReport:
-    """Rebuild the index at `index` from every document under `archive`."""
+    """Rebuild the index at `index` from every document under `archive`. The ranking's
+    index-time settings (the title boost) are built in, and recorded in the index's metadata."""
     started = time.time()
     archive = _check_archive(archive)
     with storage.locked(index):
         storage.remove_leftovers(index)
-        return _rebuild(archive, index, progress, workers, started, note=None)
+        return _rebuild(archive, index, progress, workers, started, note=None, ranking=ranking or Ranking())
 
 
 def update_index(archive: Path, index: Path, progress: Progress | None = None) -> IndexReport:
@@ -130,8 +110,10 @@ def _check_archive(archive: Path) -> Path:
 
 
 def _rebuild(
-    archive: Path, index: Path, progress: Progress | None, workers: int | None, started: float, note: str | None
+    archive: Path, index: Path, progress: Progress | None, workers: int | None, started: float, note: str | None,
+    ranking: Ranking | None = None,
 ) -> IndexReport:
+    ranking = ranking or Ranking()
     files, problems = list_archive(archive)
     if not files:
         raise SearchError(f"no documents in {archive} (looked for *.md, *.markdown and *.txt files)")
@@ -139,13 +121,13 @@ def _rebuild(
     workers = max(1, min(workers, len(files) // MIN_FILES_PER_WORKER))
     partial = storage.new_partial(index)
     try:
-        schema = make_schema()
+        schema = make_schema(ranking.title_boost)
         ix = whoosh_index.create_in(os.fspath(partial), schema)
-        parts = _split(files, workers)
+        parts = split(files, workers)
         if workers == 1:
-            results = [_index_part(os.fspath(partial), parts[0], progress and _counter(progress, len(files)))]
+            results = [index_part(os.fspath(partial), parts[0], progress and counter(progress, len(files)))]
         else:
-            results = _run_workers(os.fspath(partial), parts, progress, len(files))
+            results = run_workers(os.fspath(partial), parts, progress, len(files))
         indexed = sum(r.indexed for r in results)
         skipped = problems + [p for r in results for p in r.skipped]
         if not indexed:
@@ -157,11 +139,11 @@ def _rebuild(
         whoosh_index.TOC(schema, segments, ix.latest_generation() + 1).write(ix.storage, ix.indexname)
         manifest = {path: entry for r in results for path, entry in r.manifest.items()}
         _save_manifest(partial, manifest, started)
-        words = Counter()
+        words: Counter = Counter()
         for r in results:
             words.update(r.words)
-        _save_words(partial, words)
-        storage.publish(index, partial, _meta(archive, indexed, started))
+        lexicon.write_words(partial / lexicon.WORDS, words)
+        storage.publish(index, partial, _meta(archive, indexed, started, ranking.index_settings()))
     except OSError as exc:  # a full disk, a read-only folder: the previous index stays
         shutil.rmtree(partial, ignore_errors=True)
         raise IndexWriteError(index, storage._reason(exc)) from None
@@ -182,238 +164,13 @@ def _rebuild(
     )
 
 
-def _split(files: list[ArchiveFile], parts: int) -> list[list[ArchiveFile]]:
-    """Deal the files out so each part gets about the same number of bytes."""
-    buckets: list[list[ArchiveFile]] = [[] for _ in range(parts)]
-    sizes = [0] * parts
-    for file in sorted(files, key=lambda f: f.size, reverse=True):
-        i = sizes.index(min(sizes))
-        buckets[i].append(file)
-        sizes[i] += file.size
-    for bucket in buckets:
-        bucket.sort(key=lambda f: f.path)
-    return buckets
-
-
-def _counter(progress: Progress, total: int) -> Callable[[int], None]:
-    done = 0
-
-    def advance(n: int) -> None:
-        nonlocal done
-        done += n
-        progress(done, total)
-
-    return advance
-
-
-def _run_workers(folder: str, parts: list[list[ArchiveFile]], progress: Progress | None, total: int) -> list[_PartResult]:
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    queue = context.Queue()
-    procs = [
-        context.Process(target=_worker_main, args=(folder, number, part, queue, os.getpid()), daemon=True)
-        for number, part in enumerate(parts)
-    ]
-    for proc in procs:
-        proc.start()
-    results: dict[int, _PartResult] = {}  # by part: the segments' order, so the index's, never varies
-    done = 0
-    silent = False
-    try:
-        while len(results) < len(procs):
-            try:
-                kind, payload = queue.get(timeout=1.0)
-            except Empty:  # check that no worker ended without a word
-                ended = [p for n, p in enumerate(procs) if n not in results and p.exitcode is not None]
-                if ended and silent:  # its last word would have arrived by now: there is none
-                    raise IndexWriteError(Path(folder).parent, f"an indexing worker died (exit code {ended[0].exitcode})")
-                silent = bool(ended)  # one more wait: it may have ended just after writing
-                continue
-            silent = False
-            if kind == "progress":
-                done += payload
-                if progress:
-                    progress(done, total)
-            elif kind == "done":
-                number, result = payload
-                results[number] = result
-            else:  # a worker's error: a SearchError, or the text of an unexpected one
-                raise payload if isinstance(payload, SearchError) else IndexWriteError(Path(folder).parent, payload)
-        for proc in procs:
-            proc.join()
-        return [results[number] for number in sorted(results)]
-    finally:
-        for proc in procs:
-            if proc.is_alive():
-                proc.terminate()
-                proc.join()
-
-
-def _worker_main(folder: str, number: int, files: list[ArchiveFile], queue, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops us
-    _end_with(parent)
-    try:
-        result = _index_part(folder, files, lambda n: queue.put(("progress", n)))
-        queue.put(("done", (number, result)))
-    except OSError as exc:
-        queue.put(("error", IndexWriteError(Path(folder).parent, storage._reason(exc))))
-    except BaseException as exc:  # a bug: the traceback to stderr, one line to the parent
-        traceback.print_exc()
-        queue.put(("error", f"an indexing worker failed ({exc.__class__.__name__}: {exc})"[:300]))
-
-
-def _end_with(parent: int) -> None:
-    """End this worker when the run that started it ends, even by kill -9: it would otherwise
-    go on writing into a folder that the next run removes (and, with a full queue, never exit)."""
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # Linux's PR_SET_PDEATHSIG: the kernel sees to it
-    except (OSError, AttributeError):  # elsewhere, a thread watches
-        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    if os.getppid() != parent:  # it ended before this worker could ask
-        os._exit(1)
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
-
-
-def _index_part(folder: str, files: list[ArchiveFile], advance: Callable[[int], None] | None) -> _PartResult:
-    """Index some files into new segments of the index in `folder`."""
-    ix = whoosh_index.open_dir(folder)
-    result = _PartResult()
-    writer = None
-    segment_bytes = step = 0
-    for file in files:
-        if writer is None:
-            writer = _SegmentBuilder(ix)
-            segment_bytes = 0
-        _add_file(writer, file, result, update=False)
-        segment_bytes += file.size
-        if segment_bytes >= SEGMENT_TEXT_BYTES:
-            result.segments.append(writer.finish())
-            writer = None
-        step += 1
-        if advance and step == 50:
-            advance(step)
-            step = 0
-    if writer is not None and writer.docnum:
-        result.segments.append(writer.finish())
-    if advance and step:
-        advance(step)
-    return result
-
-
-class _SegmentBuilder(SegmentWriter):
-    """Writes one new segment, with its postings held in memory and grouped by term.
-
-    Whoosh's own writer sends every posting through a sorting pool that estimates its size,
-    spills pickled runs to disk and reads them back, then looks each posting's document
-    length up again in the column files while writing: together most of a rebuild's time.
-    This writer keeps each term's postings in a list (documents arrive in order, so the lists
-    are sorted) and remembers the lengths. The files are Whoosh's own, written by its codec;
-    `finish()` returns the segment for the parent to put in the table of contents.
-    """
-
-    def __init__(self, ix):
-        super().__init__(ix, _lk=False, compound=False)
-        self._terms: dict[str, dict[bytes, list]] = {}
-
-    def add_document(self, **fields):
-        docnum = self.docnum
-        perdoc = self.perdocwriter
-        perdoc.start_doc(docnum)
-        for fieldname in sorted(fields):
-            value = fields[fieldname]
-            if value is None:
-                continue
-            fieldobj = self.schema[fieldname]
-            length = 0
-            if fieldobj.indexed:
-                items = list(fieldobj.index(value))
-                if fieldobj.scorable:
-                    length = sum(item[1] for item in items)
-                stored_length = _stored_length(length)
-                terms = self._terms.setdefault(fieldname, {})
-                for tbytes, _, weight, vbytes in items:
-                    posting = (docnum, weight, vbytes or b"", stored_length)
-                    postings = terms.get(tbytes)
-                    if postings is None:
-                        terms[tbytes] = [posting]
-                    else:
-                        postings.append(posting)
-            perdoc.add_field(fieldname, fieldobj, value if fieldobj.stored else None, length)
-            if fieldobj.column_type:
-                perdoc.add_column_value(fieldname, fieldobj.column_type, fieldobj.to_column_value(value))
-        perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
-
-    def finish(self):
-        self.perdocwriter.close()
-        writer = self.fieldwriter
-        for fieldname in sorted(self._terms):
-            writer.start_field(fieldname, self.schema[fieldname])
-            terms = self._terms[fieldname]
-            for tbytes in sorted(terms):
-                writer.start_term(tbytes)
-                for posting in terms[tbytes]:
-                    writer.add(*posting)
-                writer.finish_term()
-            writer.finish_field()
-        writer.close()
-        self._terms = {}
-        self.pool.cleanup()
-        return self.get_segment()
-
-    def commit(self, *args, **kwargs):
-        raise NotImplementedError("a _SegmentBuilder only writes new segments; see finish()")
-
-
-def _stored_length(length: int) -> int:
-    """A field length as Whoosh reads it back from its one-byte column."""
-    code = length_to_byte(length)
-    return byte_to_length(code) if code else 0
-
-
-def _add_file(writer, file: ArchiveFile, result: _PartResult, update: bool) -> bool:
-    """Read one file and add it to the writer; record a problem instead when it is unusable."""
-    try:
-        raw = read_bytes(file)
-        digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
-        result.manifest[file.path] = [file.size, file.mtime_ns, digest, None]
-        document = parse_document(file.path, raw)
-    except Unreadable as exc:
-        result.skipped.append(FileProblem(file.path, str(exc)))
-        entry = result.manifest.setdefault(file.path, [file.size, file.mtime_ns, None, None])
-        entry[3] = str(exc)
-        return False
-    terms = index_terms(document.body)
-    fields = dict(
-        path=document.path,
-        doc_id=document.doc_id,
-        title=document.title,
-        body=terms,
-        tags=",".join(document.tags) or None,
-        date=document.date,
-        source_url=document.source_url,
-        published_time=document.published_time,
-        modified_time=document.modified_time,
-        content=zlib.compress(document.body.encode("utf-8"), 6),
-    )
-    (writer.update_document if update else writer.add_document)(**fields)
-    result.indexed += 1
-    result.words.update(terms.words)
-    result.warnings.extend(FileProblem(document.path, w) for w in document.warnings)
-    return True
-
-
-def _meta(archive: Path, documents: int, started: float) -> dict:
+def _meta(archive: Path, documents: int, started: float, ranking: dict) -> dict:
     return {
         "archive": str(archive),
         "documents": documents,
         "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "started": started,
+        "ranking": ranking,  # the index-time settings of the ranking it was built with
     }
 
 
@@ -431,24 +188,6 @@ def _load_manifest(generation: Path) -> dict:
 
 def _save_manifest(folder: Path, files: dict[str, list], started: float) -> None:
     storage.write_json(folder / storage.MANIFEST, {"started": started, "files": files})
-
-
-def _save_words(folder: Path, words: Counter) -> None:
-    """The archive's words with their document counts, sorted: the "did you mean" lexicon."""
-    with open(folder / storage.WORDS, "w", encoding="utf-8") as handle:
-        handle.writelines(f"{word}\t{count}\n" for word, count in sorted(words.items()))
-
-
-def _load_words(folder: Path) -> Counter:
-    words: Counter = Counter()
-    try:
-        with open(folder / storage.WORDS, encoding="utf-8") as handle:
-            for line in handle:
-                word, _, count = line.rstrip("\n").partition("\t")
-                words[word] = int(count or 0)
-    except (OSError, ValueError):
-        pass
-    return words
 
 
 def _words_of(generation: Path, paths: list[str]) -> Counter:
@@ -498,16 +237,16 @@ def _update(
 
     partial = storage.new_partial(index)
     try:
-        storage.link_copy(current.path, partial, skip={storage.META, storage.MANIFEST, storage.WORDS, "_MAIN_WRITELOCK"})
+        storage.link_copy(current.path, partial, skip={storage.META, storage.MANIFEST, lexicon.WORDS, "_MAIN_WRITELOCK"})
         ix = whoosh_index.open_dir(os.fspath(partial))
         writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False)
-        result = _PartResult()
+        result = PartResult()
         added = updated = 0
         for path in removed:
             writer.delete_by_term("path", path)
         for n, file in enumerate(to_read, 1):
             was_known = file.path in known and known[file.path][3] is None
-            if _add_file(writer, file, result, update=was_known):
+            if add_file(writer, file, result, update=was_known):
                 added += not was_known
                 updated += was_known
             elif was_known:
@@ -522,9 +261,9 @@ def _update(
         # The spelling words stay true to the index: those of the removed documents, and of the
         # old versions of changed ones, are taken out ("did you mean" offered deleted words).
         replaced = [f.path for f in to_read if f.path in known and known[f.path][3] is None]
-        old_words = _load_words(current.path) - _words_of(current.path, removed + replaced)
-        _save_words(partial, old_words + result.words)
-        storage.publish(index, partial, _meta(archive, documents, started))
+        old_words = lexicon.read_words(current.path / lexicon.WORDS) - _words_of(current.path, removed + replaced)
+        lexicon.write_words(partial / lexicon.WORDS, old_words + result.words)
+        storage.publish(index, partial, _meta(archive, documents, started, current.meta.get("ranking") or Ranking().index_settings()))
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)
         raise IndexWriteError(index, storage._reason(exc)) from None

@@ -1,12 +1,13 @@
 """How the text typed in a search box becomes a Whoosh query.
 
 Whoosh's own query parser reads the syntax (phrases, AND/OR/NOT, -word, +word, parentheses,
-field:, word*, word~, ranges); this module configures it and then rewrites the parsed tree:
+field:, word*, word~, ranges), as `syntax.py` configures it; this module rewrites the tree:
 
 - Plain words are joined by OR, so a natural-language query never comes back empty because
   one word is absent; documents that match every word get a bonus, so they rank first.
-- A plain word is one BM25F term over title and body (`ranking.FieldsTerm`), plus a smaller
-  title-only score; a word that is also a category name matches the category too.
+- A plain word is one BM25F term over title and body (`queries.FieldsTerm`), plus a smaller
+  title-only score; a word that is also a category name matches the category too. The weights
+  come from the `Ranking` the reader is given.
 - `?`, `:` after a word that is not a field, and a `-` inside a word (COVID-19) are ordinary
   text, so natural-language questions read as words.
 - Phrases allow for the stop words the index leaves out ("Department of State").
@@ -18,106 +19,25 @@ field:, word*, word~, ranges); this module configures it and then rewrites the p
 
 from __future__ import annotations
 
-import datetime
 import fnmatch
 import re
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from whoosh import qparser, query
-from whoosh.qparser import syntax
+from whoosh import query
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from .aliases import ALIAS_GROUPS, ALIAS_WEIGHT
+from .aliases import ALIAS_GROUPS
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError, QueryTooCostly
-from .ranking import AllWordsBonus, Excluding, FieldPresent, FieldsTerm, TermSpan
+from .lexicon import Lexicon
+from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm
+from .ranking import Ranking
 from .settings import MAX_BOOST, MAX_QUERY_CHARS, WorkBudget
+from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser
 
-TEXT = "_text"  # the parser's field for words typed without one
-FIELD_WEIGHTS = {"title": 1.0, "body": 1.0, "tags": 1.0}  # on top of the schema's title boost
-TITLE_BONUS = 0.6  # a word in the title also scores title-only BM25 at this weight
-ALL_WORDS_BONUS = 1.0  # added share of the score for a document that matches every word
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
 MAX_FUZZY_DISTANCE = 2
 MAX_FUZZY_WORD = 30
-FUZZY_WEIGHTS = {0: 1.0, 1: 0.5, 2: 0.3}  # a fuzzy term's variants, by edits from the word typed
-SEARCH_FIELDS = ("title", "body", "tags", "date")
-
-
-class NaturalOr(query.Or):
-    """The OR that joins plain words; rewritten to add the all-words bonus."""
-
-
-class NaturalOrGroup(syntax.OrGroup):
-    qclass = NaturalOr
-
-
-class _Wildcards(qparser.WildcardPlugin):
-    """`*` only: a `?` in a search box ends a question, it is not a wildcard."""
-
-    qmarks = ""
-    expr = r"(?P<text>[*])"
-
-
-class _Phrases(qparser.PhrasePlugin):
-    """Phrases whose slop makes room for the stop words the index does not hold."""
-
-    class PhraseNode(qparser.PhrasePlugin.PhraseNode):
-        def query(self, parser):
-            fieldname = self.fieldname or parser.fieldname
-            field = parser.schema[fieldname] if fieldname in parser.schema else None
-            if fieldname == TEXT:
-                return _TextPhrase(TEXT, [self.text], slop=self.slop, boost=self.boost)
-            if field is None or not field.analyzer:
-                return super().query(parser)
-            tokens = [(t.text, t.pos) for t in field.tokenize(self.text, mode="query", positions=True)]
-            if not tokens:
-                return query.NullQuery
-            words = [text for text, _ in tokens]
-            gaps = [b - a for (_, a), (_, b) in zip(tokens, tokens[1:])]
-            slop = self.slop + max(gaps, default=1) - 1
-            q = parser.phraseclass(fieldname, words, slop=slop, boost=self.boost)
-            return q if len(words) > 1 else query.Term(fieldname, words[0], boost=self.boost)
-
-    nodetype = PhraseNode
-
-    class PhraseTagger(qparser.PhrasePlugin.PhraseTagger):
-        def create(self, parser, match):
-            slop = int(match.group("slop")) if match.group("slop") else 1
-            return _Phrases.PhraseNode(match.group("text"), match.start("text"), slop)
-
-    def taggers(self, parser):
-        return [(self.PhraseTagger(self.expr), 0)]
-
-
-class _PlusMinus(qparser.PlusMinusPlugin):
-    """-word and +word, only at the start of a word (so COVID-19 stays one term), keeping
-    the natural OR of the other words."""
-
-    def __init__(self):
-        super().__init__(plusexpr=r"(?<![^\s(])\+(?=[\w\"(])", minusexpr=r"(?<![^\s(])-(?=[\w\"(])")
-
-    def do_plusminus(self, parser, group):
-        """Whoosh sorts the top level only, so `x (y -z)` failed with "Minus": every group
-        in parentheses is sorted the same way, innermost first."""
-        nodes = [self.do_plusminus(parser, node) if isinstance(node, syntax.GroupNode) else node for node in group]
-        required, optional, banned = syntax.AndGroup(), type(group)(), syntax.OrGroup()
-        target = optional
-        for node in nodes:
-            if isinstance(node, self.Plus):
-                target = required
-            elif isinstance(node, self.Minus):
-                target = banned
-            else:
-                target.append(node)
-                target = optional
-        result = optional
-        if required:
-            result = syntax.AndMaybeGroup([required, optional]) if optional else required
-        if banned:
-            result = syntax.AndNotGroup([result, banned])
-        return result
 
 
 @dataclass
@@ -132,73 +52,16 @@ class ParsedQuery:
     fuzzy: int = 0  # fuzzy words
 
 
-class Lexicon:
-    """The archive's words (unstemmed) with their document counts, sorted, for expansion
-    and spelling. Loaded on first use: most queries never need it."""
-
-    def __init__(self, path):
-        self.path = path
-        self._words: list[str] | None = None
-        self._counts: dict[str, int] = {}
-
-    @property
-    def words(self) -> list[str]:
-        if self._words is None:
-            counts: dict[str, int] = {}
-            try:
-                with open(self.path, encoding="utf-8") as handle:
-                    for line in handle:
-                        word, _, count = line.rstrip("\n").partition("\t")
-                        counts[word] = int(count or 0)
-            except (OSError, ValueError):
-                counts = {}
-            self._counts = counts
-            self._words = sorted(counts)
-        return self._words
-
-    def count(self, word: str) -> int:
-        self.words  # noqa: B018 - loads the counts
-        return self._counts.get(word, 0)
-
-    def with_prefix(self, prefix: str) -> list[str]:
-        words = self.words
-        i = bisect_left(words, prefix)
-        out = []
-        while i < len(words) and words[i].startswith(prefix):
-            out.append(words[i])
-            i += 1
-        return out
-
-
-class _TextPhrase(query.Phrase):
-    """A quoted phrase typed without a field: expanded into title and body by the rewrite."""
-
-
 class QueryReader:
     """Reads search-box text into a `ParsedQuery` for one index."""
 
-    def __init__(self, schema, lexicon: Lexicon, budget: WorkBudget | None = None):
+    def __init__(self, schema, lexicon: Lexicon, budget: WorkBudget | None = None, ranking: Ranking | None = None):
         self.schema = schema
         self.lexicon = lexicon
         self.budget = budget or WorkBudget()
+        self.ranking = ranking or Ranking()
         self.analyzer = text_analyzer()
-        # Words typed without a field go to TEXT, which is not in the schema, so Whoosh
-        # leaves them as typed; the rewrite turns each into one clause over title, body and tags.
-        parser = qparser.QueryParser(TEXT, schema, group=NaturalOrGroup)
-        parser.remove_plugin_class(qparser.WildcardPlugin)
-        parser.remove_plugin_class(qparser.PhrasePlugin)
-        parser.remove_plugin_class(qparser.FieldsPlugin)
-        parser.add_plugins(
-            [
-                _Wildcards(),
-                _Phrases(),
-                # Only the index's own fields; "Note: ..." stays text.
-                qparser.FieldsPlugin(expr=rf"(?P<text>{'|'.join(SEARCH_FIELDS)}):(?=\S)"),
-                _PlusMinus(),
-                qparser.FuzzyTermPlugin(),
-            ]
-        )
-        self.parser = parser
+        self.parser = make_parser(schema)
         self.aliases = _alias_table(self.analyzer)
 
     def read(self, text: str, reader) -> ParsedQuery:
@@ -239,7 +102,7 @@ class QueryReader:
             return Excluding(positive, negative) if negative is not query.NullQuery else positive
         if isinstance(q, NaturalOr):
             return self._natural(q, reader, out, negated)
-        if isinstance(q, _Concept):
+        if isinstance(q, Concept):
             return q  # built from rewritten clauses already
         if isinstance(q, query.BinaryQuery):  # AndMaybe, Require, Otherwise
             a = self._rewrite(q.a, reader, out, negated)
@@ -254,15 +117,17 @@ class QueryReader:
             return q.__class__(subs, boost=q.boost).normalize() if subs else query.NullQuery
         fieldname = getattr(q, "fieldname", None)
         if fieldname == "date":
-            return _date_query(q)
+            return date_query(q)
+        if isinstance(q, query.TermRange):  # title:[a to z] would stand for every word between
+            raise QueryError("a range [... to ...] works on date: only, as in date:[2024-07-01 to 2024-07-31]")
         if isinstance(q, query.Every):
-            if fieldname in self.schema.names():
+            if fieldname is not None and fieldname in self.schema.names():
                 return FieldPresent(fieldname, boost=q.boost)
             return query.NullQuery  # `*` alone names no field: nothing to search for
-        if isinstance(q, _TextPhrase):
+        if isinstance(q, TextPhrase):
             return self._word(q.words[0], q.boost, out, negated, slop=q.slop)
         if isinstance(q, query.FuzzyTerm):
-            return self._fuzzy(q, out, negated)
+            return self._fuzzy(q, reader, out, negated)
         if isinstance(q, (query.Prefix, query.Wildcard)):
             return self._expand(q, reader, out, negated)
         if fieldname == TEXT:
@@ -281,7 +146,12 @@ class QueryReader:
 
     def _natural(self, q: NaturalOr, reader, out: ParsedQuery, negated: bool) -> query.Query:
         """Plain words joined by OR, with aliases, the all-words bonus, NOT and filters."""
-        children = self._with_aliases(list(q.subqueries), out, negated)
+        subqueries = list(q.subqueries)
+        stop = self.ranking.query_stop_words
+        if stop:  # the ranking's own stop words, beyond the analyzer's, dropped from plain words
+            kept = [c for c in subqueries if not (type(c) is query.Term and c.fieldname == TEXT and normalize(c.text) in stop)]
+            subqueries = kept or subqueries
+        children = self._with_aliases(subqueries, out, negated)
         clauses = []
         for child in children:
             if type(child) is query.Term and child.fieldname == TEXT:
@@ -294,11 +164,15 @@ class QueryReader:
         banned = [c.query for c in clauses if isinstance(c, query.Not)]
         filters = [c for c in clauses if not isinstance(c, query.Not) and c.field() in ("date", "tags")]
         words = [c for c in clauses if not isinstance(c, query.Not) and c not in filters]
+        # Whoosh's normalize flattens the words' ORs into one and drops repeated clauses: a
+        # word typed twice ("materials ... material") counts once.
         scored = query.Or(words, boost=q.boost).normalize() if words else query.NullQuery
+        if type(scored) is query.Or:  # named, for explain; not normalized again
+            scored = NaturalOr(scored.subqueries, boost=scored.boost)
         # Words found nowhere in the archive cannot be matched, so they do not count.
         present = [w for w in words if w.estimate_size(reader) > 0]
-        if len(present) > 1 and ALL_WORDS_BONUS:
-            scored = AllWordsBonus(scored, present, 1.0 + ALL_WORDS_BONUS)
+        if len(present) > 1 and self.ranking.all_words_bonus:
+            scored = AllWordsBonus(scored, present, 1.0 + self.ranking.all_words_bonus)
         if filters:
             required = query.And(filters).normalize()
             scored = required if scored is query.NullQuery else query.Require(scored, required)
@@ -316,14 +190,15 @@ class QueryReader:
             # One BM25F term over title and body, plus the title on its own: known-item
             # searches name a document by its title's words.
             term = tokens[0][0]
-            clauses = [FieldsTerm(term, {f: FIELD_WEIGHTS[f] for f in ("title", "body")})]
-            if TITLE_BONUS:
-                clauses.append(query.Term("title", term, boost=TITLE_BONUS))
+            ranking = self.ranking
+            clauses = [FieldsTerm(term, {f: ranking.field_weight(f) for f in ("title", "body")})]
+            if ranking.title_bonus:
+                clauses.append(query.Term("title", term, boost=ranking.title_bonus))
         else:
-            clauses = [_field_query(field, tokens, slop, FIELD_WEIGHTS[field]) for field in ("title", "body")]
+            clauses = [_field_query(field, tokens, slop, self.ranking.field_weight(field)) for field in ("title", "body")]
         tag = " ".join(normalize(raw).split()).strip(".,;:!?\"'()")
-        if tag and not is_stop(tag) and FIELD_WEIGHTS["tags"]:
-            clauses.append(query.Term("tags", tag, boost=FIELD_WEIGHTS["tags"]))
+        if tag and not is_stop(tag) and self.ranking.tags_weight:
+            clauses.append(query.Term("tags", tag, boost=self.ranking.tags_weight))
         if not negated:
             if len(tokens) == 1:
                 out.stems.add(tokens[0][0])
@@ -345,7 +220,7 @@ class QueryReader:
                 run = words[i : i + length]
                 if any(w is None for w in run):
                     continue
-                key = tuple(s for w in run for s in w)
+                key = tuple(s for w in run if w is not None for s in w)
                 if key in self.aliases:
                     match = (length, key)
                     break
@@ -358,8 +233,8 @@ class QueryReader:
             clauses = [self._word(typed, 1.0, out, negated)]
             # A phrase scores about as much as its words together: divide, so that an alias
             # of several words does not outweigh the one word typed.
-            clauses += [self._word(name, ALIAS_WEIGHT / n, out, negated) for name, n in self.aliases[key]]
-            result.append(_Concept([c for c in clauses if c is not query.NullQuery]))
+            clauses += [self._word(name, self.ranking.alias_weight / n, out, negated) for name, n in self.aliases[key]]
+            result.append(Concept([c for c in clauses if c is not query.NullQuery], typed=typed))
             i += length
         return result
 
@@ -378,7 +253,7 @@ class QueryReader:
         if "tags" in fields:
             matcher = re.compile(fnmatch.translate(pattern + ("*" if is_prefix else "")))
             values = [v.decode() if isinstance(v, bytes) else v for v in reader.lexicon("tags")]
-            clauses += [query.Term("tags", v, boost=FIELD_WEIGHTS["tags"]) for v in values if matcher.match(v)]
+            clauses += [query.Term("tags", v, boost=self.ranking.tags_weight) for v in values if matcher.match(v)]
         text_fields = [f for f in fields if f in ("title", "body")]
         if text_fields:
             if is_prefix:
@@ -400,16 +275,17 @@ class QueryReader:
             if not negated:
                 out.stems.update(stems)
             for field in text_fields:
-                clauses += [query.Term(field, s, boost=FIELD_WEIGHTS[field]) for s in stems]
+                clauses += [query.Term(field, s, boost=self.ranking.field_weight(field)) for s in stems]
         return query.Or(clauses, boost=q.boost).normalize() if clauses else query.NullQuery
 
-    def _fuzzy(self, q: query.FuzzyTerm, out: ParsedQuery, negated: bool) -> query.Query:
+    def _fuzzy(self, q: query.FuzzyTerm, reader, out: ParsedQuery, negated: bool) -> query.Query:
         """word~ and word~2: an OR of the stems of the archive's words at most two edits away
-        that share the word's first letter (or its first N, with word~2/N).
+        that share the word's first letter (or its first N, with word~2/N); `tags:word~`, of
+        the categories that are.
 
-        The words come from the in-memory lexicon, not from Whoosh's FuzzyTerm: that walks a
-        Levenshtein automaton over the on-disk term table in pure Python, about half a second
-        a word on the full archive (2 s for four), where this takes some 50 ms."""
+        The words come from the in-memory lexicon (`Lexicon.near`), not from Whoosh's
+        FuzzyTerm: that walks a Levenshtein automaton over the on-disk term table in pure
+        Python, about half a second a word on the full archive (2 s for four)."""
         word = normalize(q.text)
         if len(word) > MAX_FUZZY_WORD:
             raise QueryError(f"'{q.text[:20]}...~' is too long a word for a fuzzy search")
@@ -420,18 +296,20 @@ class QueryReader:
             )
         maxdist = min(q.maxdist, MAX_FUZZY_DISTANCE)
         prefix = word[: max(q.prefixlength, 1)]
+        weights_of_edits = self.ranking.fuzzy_weights
         if q.fieldname == "tags":
-            return query.FuzzyTerm("tags", word, boost=q.boost, maxdist=maxdist, prefixlength=len(prefix))
+            values = [v.decode() if isinstance(v, bytes) else v for v in reader.lexicon("tags")] if "tags" in reader.schema else []
+            near = [v for v in values if v.startswith(prefix) and damerau_levenshtein(word, v, maxdist) <= maxdist]
+            self._spend(out, len(near))
+            tags = [query.Term("tags", v, boost=self.ranking.tags_weight) for v in near]
+            return query.Or(tags, boost=q.boost).normalize() if tags else query.Term("tags", word)
         fields = ("title", "body") if q.fieldname == TEXT else (q.fieldname,)
         # Each stem weighs by its closest word: the word as typed counts fully, a word an edit
         # or two away less, so that a rare misspelling does not outrank the word itself.
-        weights: dict[str, float] = {stem(word): FUZZY_WEIGHTS[0]} if self.lexicon.count(word) else {}
-        for candidate in self.lexicon.with_prefix(prefix):
-            if abs(len(candidate) - len(word)) <= maxdist and not is_stop(candidate):
-                distance = damerau_levenshtein(word, candidate, maxdist)
-                if distance <= maxdist:
-                    key = stem(candidate)
-                    weights[key] = max(weights.get(key, 0.0), FUZZY_WEIGHTS[distance])
+        weights: dict[str, float] = {stem(word): weights_of_edits[0]} if self.lexicon.count(word) else {}
+        for candidate, distance in self.lexicon.near(word, maxdist, prefix).items():
+            key = stem(candidate)
+            weights[key] = max(weights.get(key, 0.0), weights_of_edits[distance])
         if len(weights) > MAX_EXPANSION:
             raise QueryError(f"'{q.text}~' matches too many words ({len(weights)}); make it longer")
         self._spend(out, len(weights))
@@ -440,10 +318,9 @@ class QueryReader:
         if not negated:
             out.stems.update(weights)
         clauses = [
-            query.Term(f, s, boost=FIELD_WEIGHTS.get(f, 1.0) * w) for f in fields for s, w in sorted(weights.items())
+            query.Term(f, s, boost=self.ranking.field_weight(f) * w) for f in fields for s, w in sorted(weights.items())
         ]
         return query.Or(clauses, boost=q.boost).normalize()
-
 
     def _spend(self, out: ParsedQuery, words: int) -> None:
         """Count what one prefix, wildcard or fuzzy word expanded to against the budget, and
@@ -464,10 +341,6 @@ def _check_boosts(q: query.Query) -> None:
         raise QueryError(f"a boost (^) must be a number above 0 and at most {MAX_BOOST:g}")
     for child in q.children():
         _check_boosts(child)
-
-
-class _Concept(query.Or):
-    """A typed expression OR its aliases: one clause, so the all-words bonus counts it once."""
 
 
 def _field_query(field: str, tokens: list[tuple[str, int]], slop: int, weight: float) -> query.Query:
@@ -495,33 +368,3 @@ _ALIAS_MAX_WORDS = 6
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # control characters (and undecodable bytes) read as spaces
-_DATE_VALUE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")  # ASCII digits only: \d takes "١"
-
-
-def _date_query(q: query.Query) -> query.Query:
-    """`date:` values matched exactly: a year or a month is a prefix of YYYY-MM-DD, and a
-    range's end takes in the whole of the year or month it names."""
-    if isinstance(q, query.TermRange):
-        start = _check_date(q.start) if q.start else None
-        end = _check_date(q.end) if q.end else None
-        if end is not None and len(end) < 10:
-            end = end + ("-12-31" if len(end) == 4 else "-31")
-        return TermSpan("date", start, end, startexcl=q.startexcl, endexcl=q.endexcl, boost=q.boost)
-    if isinstance(q, (query.Term, query.Prefix)):
-        value = _check_date(q.text)
-        return TermSpan("date", value, value if len(value) == 10 else value + "~", boost=q.boost)
-    raise QueryError("date: takes a year, a month or a day: date:2024, date:2024-07, date:2024-07-11, or a range date:[2024-07-01 to 2024-07-31]")
-
-
-def _check_date(value: str) -> str:
-    if not _DATE_VALUE.fullmatch(value or ""):
-        raise QueryError(
-            f"date:{value} is not a date; use date:2024, date:2024-07, date:2024-07-11 "
-            "or date:[2024-07-01 to 2024-07-31]"
-        )
-    try:
-        # Year 0000 is no date Python has, but a fine bound for a range (`date:[0000 to 9999]`).
-        datetime.date(int(value[:4]) or 2000, int(value[5:7] or 1), int(value[8:10] or 1))
-    except ValueError:
-        raise QueryError(f"date:{value} is not a real date") from None
-    return value

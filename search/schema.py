@@ -11,7 +11,6 @@ from .analysis import ANALYZER_VERSION, IndexTerms, index_terms, text_analyzer
 SCHEMA_VERSION = 1
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{ANALYZER_VERSION}"
 
-TITLE_BOOST = 2.0
 
 
 class ArchiveText(fields.TEXT):
@@ -29,12 +28,14 @@ class ArchiveText(fields.TEXT):
             yield word.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
 
 
-def make_schema() -> fields.Schema:
+def make_schema(title_boost: float = 2.0) -> fields.Schema:
+    """The fields; `title_boost` (the ranking's, fixed at index time) is what one occurrence
+    in the title weighs in its postings."""
     analyzer = text_analyzer()
     return fields.Schema(
         path=fields.ID(stored=True, unique=True),
         doc_id=fields.STORED(),
-        title=ArchiveText(analyzer=analyzer, stored=True, field_boost=TITLE_BOOST, multitoken_query="phrase"),
+        title=ArchiveText(analyzer=analyzer, stored=True, field_boost=title_boost, multitoken_query="phrase"),
         body=ArchiveText(analyzer=analyzer, multitoken_query="phrase"),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=True, lowercase=True),
         date=fields.ID(stored=True, sortable=True),

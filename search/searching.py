@@ -3,6 +3,11 @@
 `open_index` gives a `SearchIndex`, which keeps one Whoosh searcher open and notices when a
 rebuild has swapped in a new generation. The CLI, the batch runner and the web app all search
 through `SearchIndex.search`, so they rank identically.
+
+A search reads the query (`querying`), checks its cost against the work budget, plans it
+(`plan`) and scores every match term at a time (`executor`); the filters, facet counts and date
+order are array operations on the matches (`columns`); the page's hits get their snippets
+(`highlighting`).
 """
 
 from __future__ import annotations
@@ -10,33 +15,34 @@ from __future__ import annotations
 import contextlib
 import datetime
 import heapq
-from bisect import bisect_left
 import math
-import os
 import re
-import threading
 import time
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from whoosh import index as whoosh_index, query
+import numpy as np
+from whoosh import index as whoosh_index
+from whoosh import query
 from whoosh.collectors import UnlimitedCollector
-from whoosh.spelling import ListCorrector
 
-from . import deadline as deadlines, storage
-from .analysis import TOKEN_RE, is_stop, normalize, stem
+from . import deadline as deadlines
+from . import executor, lexicon, storage
+from .columns import Columns, Filters
 from .documents import Document
-from .highlighting import Marker, Snippet
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
-from .querying import Lexicon, ParsedQuery, QueryReader
-from .ranking import CachedBM25F, best_first, estimated_postings, forget_other_generations, term_at_a_time
+from .highlighting import Marker, Snippet
+from .plan import cost, describe, make_plan
+from .postings import check_codec, forget_other_generations
+from .querying import ParsedQuery, QueryReader
+from .ranking import Ranking
+from .scoring import Explanation, Weighting
 from .settings import DEFAULT_LIMIT, MAX_FACET_VALUES, MAX_LIMIT, WorkBudget
 
 SORTS = ("relevance", "newest", "oldest")
-BM25_B = 0.75
-BM25_K1 = 1.2
 
 
 @dataclass
@@ -51,6 +57,7 @@ class Hit:
     snippet: Snippet
     title_matches: list[list[int]] = field(default_factory=list)
     doc_id: str | None = None
+    explanation: Explanation | None = None  # how the score was made, when asked (explain=True)
 
 
 @dataclass
@@ -73,6 +80,7 @@ class SearchResults:
     results: list[Hit]
     tags: list[FacetCount] | None = None  # counts with the other filters applied
     years: list[FacetCount] | None = None
+    reading: list[str] | None = None  # how the query was read, when asked (explain=True)
 
 
 @dataclass
@@ -84,26 +92,31 @@ class ArchiveOverview:
     built: str | None
 
 
-def open_index(path: Path, budget: WorkBudget | None = None) -> "SearchIndex":
+def open_index(path: Path, budget: WorkBudget | None = None, ranking: Ranking | None = None) -> "SearchIndex":
     """Open the index at `path` (the folder `search index` writes). `budget` bounds what one
-    search may cost (the default: `WorkBudget()`, with no deadline)."""
-    return SearchIndex(path, budget)
+    search may cost (the default: `WorkBudget()`, with no deadline); `ranking` sets how
+    documents are ranked (the default: `Ranking()`; its index-time settings must be the
+    index's)."""
+    return SearchIndex(path, budget, ranking)
 
 
 class SearchIndex:
     """An open index. Not shared between threads: give each thread its own."""
 
-    def __init__(self, root: Path, budget: WorkBudget | None = None):
+    def __init__(self, root: Path, budget: WorkBudget | None = None, ranking: Ranking | None = None):
         self.root = Path(root)
         self.budget = budget or WorkBudget()
-        self._searcher = None
+        self.ranking = ranking or Ranking()
+        self._searcher: Any = None
+        check_codec()
         self._open()
 
     def _open(self) -> None:
         generation = storage.current_generation(self.root)
+        self.ranking.check_index(generation.meta.get("ranking"), str(self.root))
         try:
             ix = whoosh_index.open_dir(str(generation.path))
-            searcher = ix.searcher(weighting=CachedBM25F(B=BM25_B, K1=BM25_K1))
+            searcher = ix.searcher(weighting=Weighting(self.ranking))
         except Exception as exc:  # Whoosh raises many kinds on damaged files
             raise IndexDamaged(self.root, f"{exc.__class__.__name__}: {exc}"[:200]) from None
         if self._searcher is not None:
@@ -113,10 +126,9 @@ class SearchIndex:
         self.meta = generation.meta
         self._searcher = searcher
         self.schema = ix.schema
-        self.lexicon = _shared_lexicon(generation.path / storage.WORDS)
-        self.reader = QueryReader(self.schema, self.lexicon, self.budget)
-        self._facet_maps: tuple[list[str], list[list[str]]] | None = None
-        self._facet_keys_cache: tuple[list[int], list[str]] | None = None
+        self.lexicon = lexicon.shared_lexicon(generation.path)
+        self.reader = QueryReader(self.schema, self.lexicon, self.budget, self.ranking)
+        self._columns: Columns | None = None
 
     def refresh(self) -> bool:
         """Reopen if a rebuild swapped in a new generation since; True when it did."""
@@ -136,6 +148,11 @@ class SearchIndex:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def searcher(self):
+        """The open Whoosh searcher (for tests and the reference path)."""
+        return self._searcher
+
     # --- Searching ---------------------------------------------------------------------------
 
     def search(
@@ -150,159 +167,136 @@ class SearchIndex:
         limit: int = DEFAULT_LIMIT,
         facets: bool = False,
         snippets: bool = True,
+        explain: bool = False,
         deadline: deadlines.Deadline | None = None,
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
         QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
-        the search passes its deadline: `deadline`, else the budget's `seconds`."""
+        the search passes its deadline: `deadline`, else the budget's `seconds`. With
+        `explain`, the results say how the query was read and how each score was made."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
-            return self._search(text, tags, since, until, sort, page, limit, facets, snippets)
-
-    def _search(self, text, tags, since, until, sort, page, limit, facets, snippets) -> SearchResults:
-        started = time.perf_counter()
-        if sort not in SORTS:
-            raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-        if not isinstance(page, int) or page < 1:
-            raise QueryError("page must be a positive whole number")
-        if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-        since, until = _check_day(since, "since"), _check_day(until, "until")
-        parsed, cost = self._read(text)
-        guard = deadlines.current()
-        costly = cost > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
-        with guard.admitted(costly) if guard is not None else contextlib.nullcontext():
-            return self._answer(text, parsed, tags, since, until, sort, page, limit, facets, snippets, started)
-
-    def _answer(self, text, parsed, tags, since, until, sort, page, limit, facets, snippets, started) -> SearchResults:
-        wanted = _Filters(frozenset(t.strip().lower() for t in tags if t.strip()), since, until)
-        suggestion = self.suggest(text)
-        corrected = False
-        results = self._run(parsed, wanted, sort, page, limit, facets, snippets)
-        if results.total == 0 and suggestion:
-            try:
-                retry, _ = self._read(suggestion)
-            except QueryError:
-                retry = None
-            if retry is not None:
-                again = self._run(retry, wanted, sort, page, limit, facets, snippets)
-                if again.total:
-                    results, corrected = again, True
-        results.query = text
-        results.suggestion = suggestion
-        results.corrected = corrected
-        results.seconds = round(time.perf_counter() - started, 4)
-        return results
+            started = time.perf_counter()
+            if sort not in SORTS:
+                raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
+            if not isinstance(page, int) or page < 1:
+                raise QueryError("page must be a positive whole number")
+            if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+                raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+            wanted = Filters(frozenset(t.strip().lower() for t in tags if t.strip()),
+                             _check_day(since, "since"), _check_day(until, "until"))
+            parsed, postings = self._read(text)
+            costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
+            with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
+                results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain)
+                suggestion = self.suggest(text)
+                corrected = False
+                if results.total == 0 and suggestion:
+                    try:
+                        retry, _ = self._read(suggestion)
+                    except QueryError:
+                        retry = None
+                    if retry is not None:
+                        again = self._run(retry, wanted, sort, page, limit, facets, snippets, explain)
+                        if again.total:
+                            results, corrected = again, True
+            results.query = text
+            results.suggestion = suggestion
+            results.corrected = corrected
+            results.seconds = round(time.perf_counter() - started, 4)
+            return results
 
     def _read(self, text: str) -> tuple[ParsedQuery, int]:
         """The query read, and its cost: the postings it will read, checked against the
         budget before any is read."""
         reader = self._searcher.reader()
         parsed = self.reader.read(text, reader)
-        cost = estimated_postings(parsed.query, reader)
-        if cost > self.budget.postings:
+        postings = cost(parsed.query, reader)
+        if postings > self.budget.postings:
             raise QueryTooCostly(
-                f"the query would read {cost:,} postings, more than the {self.budget.postings:,} one search may; "
+                f"the query would read {postings:,} postings, more than the {self.budget.postings:,} one search may; "
                 "use fewer or rarer words"
             )
-        return parsed, cost
+        return parsed, postings
 
-    def _run(self, parsed: ParsedQuery, wanted: "_Filters", sort, page, limit, facets, snippets) -> SearchResults:
+    def matches(self, q: query.Query) -> executor.Matches:
+        """Every match of a query, scored: by the executor, or by Whoosh's own matchers for a
+        query it cannot plan."""
+        plan = make_plan(q, self._searcher, self.ranking)
+        if plan is not None:
+            return executor.run(plan, self._searcher)
+        # Every match, not Whoosh's top N: its collector prunes sub-matchers that can no longer
+        # reach the top, and its count then misses their documents.
+        collector = _TimedCollector()
+        self._searcher.search_with_collector(q, collector)
+        found = sorted((docnum, score) for score, docnum in collector.results().top_n)
+        return executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
+
+    def _run(self, parsed: ParsedQuery, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
+             snippets: bool, explain: bool) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
+        matches = self.matches(parsed.query)
         tag_counts: Counter = Counter()
         year_counts: Counter = Counter()
-        matches = term_at_a_time(parsed.query, self._searcher)
-        if matches is not None and not facets and not wanted.active:
-            total = len(matches)
-            ranked = best_first(matches, page * limit if sort == "relevance" else None)
-        else:
-            if matches is None:
-                # Every match, not Whoosh's top N: its collector prunes sub-matchers that can
-                # no longer reach the top, and its count then misses their documents.
-                collector = _TimedCollector()
-                self._searcher.search_with_collector(parsed.query, collector)
-                matches = collector.results().top_n
-            dates, tags_of = self._maps()
-            dated = matches if wanted.since is None and wanted.until is None else [m for m in matches if wanted.date_ok(dates[m[1]])]
-            ranked = dated if not wanted.tags else [m for m in dated if wanted.tags_ok(tags_of[m[1]])]
-            total = len(ranked)
+        if wanted.active or facets or sort != "relevance":
+            columns = self.columns()
+            dated, tagged = columns.filter_mask(matches.docnums, wanted)
             if facets:
-                # Each facet counts with the other filters only, so a user can see, and
-                # switch to, the other categories and years.
-                tagged = matches if not wanted.tags else [m for m in matches if wanted.tags_ok(tags_of[m[1]])]
-                tag_counts, year_counts = self._facet_counts(dated, tagged)
-            ranked = best_first(ranked, page * limit if sort == "relevance" else None)
-        if sort != "relevance":
-            # By date, then by score; undated documents last either way.
-            dates, _ = self._maps()
-            newest = sort == "newest"
-            ranked.sort(key=lambda sd: (dates[sd[1]] != "", dates[sd[1]] if newest else _inverted(dates[sd[1]]), sd[0]), reverse=True)
+                # Each facet counts with the other filters only, so a user can see, and switch
+                # to, the other categories and years.
+                tag_counts = columns.tag_counts(matches.docnums[dated])
+                year_counts = columns.year_counts(matches.docnums[tagged])
+            if wanted.active:
+                keep = dated & tagged
+                matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
+        total = len(matches)
+        first = (page - 1) * limit
+        if sort == "relevance":
+            order = executor.best(matches, page * limit) if first < total else np.zeros(0, np.int64)
+        else:
+            order = self.columns().date_order(matches.docnums, matches.scores, newest=sort == "newest")
         marker = Marker(parsed.stems, parsed.phrases)
+        plan = make_plan(parsed.query, self._searcher, self.ranking) if explain else None
         hits = []
-        for rank, (score, docnum) in enumerate(ranked[(page - 1) * limit : page * limit], start=(page - 1) * limit + 1):
+        for rank, position in enumerate(order[first : first + limit], start=first + 1):
             deadlines.check()
-            stored = self._searcher.stored_fields(docnum)
-            title = stored.get("title", "")
-            hits.append(
-                Hit(
-                    rank=rank,
-                    path=stored["path"],
-                    title=title,
-                    date=stored.get("date"),
-                    tags=_tags(stored),
-                    source_url=stored.get("source_url"),
-                    score=_finite(score),
-                    snippet=marker.snippet(_body(stored)) if snippets else Snippet(""),
-                    title_matches=marker.spans(title),
-                    doc_id=stored.get("doc_id"),
-                )
-            )
+            docnum = int(matches.docnums[position])
+            hit = self._hit(rank, docnum, float(matches.scores[position]), marker if snippets else None, marker)
+            if plan is not None:
+                hit.explanation = executor.explain(plan, self._searcher, docnum)
+            hits.append(hit)
         return SearchResults(
             query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
             tags=_top(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
+            reading=describe(plan) if plan is not None else ([str(parsed.query)] if explain else None),
         )
 
-    def _facet_counts(self, dated: list[tuple[float, int]], tagged: list[tuple[float, int]]) -> tuple[Counter, Counter]:
-        """Categories of the documents in `dated` and years of those in `tagged`, counted in
-        C (`Counter` over `map`): a broad query matches thousands of documents."""
-        dates, tags_of = self._maps()
-        keys, years = self._facet_keys()
-        by_key = Counter(map(keys.__getitem__, (d for _, d in dated)))
-        tag_counts: Counter = Counter()
-        for key, count in by_key.items():
-            for tag in tags_of[key]:
-                tag_counts[tag] += count
-        year_counts = Counter(map(years.__getitem__, (d for _, d in tagged)))
-        year_counts.pop("", None)  # undated documents have no year
-        return tag_counts, year_counts
+    def _hit(self, rank: int, docnum: int, score: float, snippets: Marker | None, titles: Marker | None) -> Hit:
+        """A result, from the document's stored fields: the one place a Hit is made."""
+        stored = self._searcher.stored_fields(docnum)
+        title = stored.get("title", "")
+        return Hit(
+            rank=rank,
+            path=stored["path"],
+            title=title,
+            date=stored.get("date"),
+            tags=_tags(stored),
+            source_url=stored.get("source_url"),
+            score=_finite(score),
+            snippet=snippets.snippet(_body(stored)) if snippets is not None else Snippet(""),
+            title_matches=titles.spans(title) if titles is not None else [],
+            doc_id=stored.get("doc_id"),
+        )
 
-    def _facet_keys(self) -> tuple[list[int], list[str]]:
-        """For each document, the number of the first document with the same tags (so that
-        documents are counted by tag set, and each set expanded once), and its year."""
-        if self._facet_keys_cache is None:
-            dates, tags_of = self._maps()
-            first: dict[tuple[str, ...], int] = {}
-            keys = [first.setdefault(tuple(tags), docnum) for docnum, tags in enumerate(tags_of)]
-            self._facet_keys_cache = (keys, [date[:4] if date else "" for date in dates])
-        return self._facet_keys_cache
-
-    def _maps(self) -> tuple[list[str], list[list[str]]]:
-        """Each document's date and tags by document number, read once per generation."""
-        if self._facet_maps is None:
-            reader = self._searcher.reader()
-            size = reader.doc_count_all()
-            dates = list(reader.column_reader("date")) if reader.has_column("date") else [""] * size
-            tags_of: list[list[str]] = [[] for _ in range(size)]
-            for tag in reader.lexicon("tags"):
-                value = tag.decode("utf-8") if isinstance(tag, bytes) else tag
-                for docnum in reader.postings("tags", tag).all_ids():
-                    tags_of[docnum].append(value)
-            self._facet_maps = (dates, tags_of)
-        return self._facet_maps
+    def columns(self) -> Columns:
+        """Each document's date and categories, read once per generation."""
+        if self._columns is None:
+            self._columns = Columns(self._searcher.reader())
+        return self._columns
 
     def mark(self, text: str, query_text: str) -> list[list[int]]:
         """The [start, end) offsets in `text` of the words `query_text` matches, read as
@@ -313,44 +307,13 @@ class SearchIndex:
             return []
         return Marker(parsed.stems, parsed.phrases).spans(text)
 
-    # --- Spelling --------------------------------------------------------------------------
-
     def suggest(self, text: str) -> str | None:
         """The query with each word the archive lacks replaced by its nearest common word
         (`Kishda` -> `Kishida`), or None when every word is known."""
         reader = self._searcher.reader()
-        pieces: list[str] = []
-        last = 0
-        changed = False
-        for match in TOKEN_RE.finditer(text):
-            token = match.group()
-            if token in _OPERATORS or text[match.end() : match.end() + 1] in (":", "*", "~"):
-                continue
-            word = normalize(token)
-            if is_stop(word) or word.isdigit() or any(c.isdigit() for c in word):
-                continue
-            stemmed = stem(word)
-            if reader.doc_frequency("body", stemmed) or reader.doc_frequency("title", stemmed):
-                continue
-            better = self._correct(word)
-            if better:
-                pieces.append(text[last : match.start()])
-                pieces.append(_same_case(token, better))
-                last = match.end()
-                changed = True
-        if not changed:
-            return None
-        pieces.append(text[last:])
-        return "".join(pieces)
-
-    def _correct(self, word: str) -> str | None:
-        words = self.lexicon.words
-        if not words or len(word) < 3:
-            return None
-        maxdist = 1 if len(word) <= 4 else 2
-        corrector = _FrequencyCorrector(words, self.lexicon)
-        found = corrector.suggest(word, limit=1, maxdist=maxdist, prefix=1)
-        return found[0] if found else None
+        return lexicon.suggest(
+            text, self.lexicon, lambda stemmed: bool(reader.doc_frequency("body", stemmed) or reader.doc_frequency("title", stemmed))
+        )
 
     # --- Documents -------------------------------------------------------------------------
 
@@ -384,118 +347,33 @@ class SearchIndex:
 
     def similar(self, path: str, limit: int = 5) -> list[Hit]:
         """The documents most like one document: Whoosh's more-like-this over the body (its
-        25 key terms, OR-ed with their weights), scored term at a time: the same ranking as
-        `Searcher.more_like`, in a tenth of the time (185 -> 15 ms a document on the full
-        archive), which matters because every document page shows it."""
+        25 key terms, OR-ed with their weights), scored by the executor: the same ranking as
+        `Searcher.more_like` (a test checks), which every document page shows."""
         docnum = self._docnum(path)
         searcher = self._searcher
         text = _body(searcher.stored_fields(docnum))[:20000]  # the key terms are all in the first pages
         terms = searcher.key_terms_from_text("body", text, numterms=25, normalize=False)  # as more_like
-        more_like = query.Or([query.Term("body", word, boost=weight) for word, weight in terms])
-        matches = term_at_a_time(more_like, searcher) if terms else []
-        if matches is None:  # not the plain query it should be: Whoosh's way
-            found = searcher.more_like(docnum, "body", text=text, top=limit, numterms=25)
-            best = [(hit.score, hit.docnum) for hit in found]
-        else:
-            best = best_first([m for m in matches if m[1] != docnum], limit)
-        hits = []
-        for rank, (score, number) in enumerate(best, start=1):
-            stored = searcher.stored_fields(number)
-            hits.append(Hit(
-                rank=rank,
-                path=stored["path"],
-                title=stored.get("title", ""),
-                date=stored.get("date"),
-                tags=_tags(stored),
-                source_url=stored.get("source_url"),
-                score=_finite(score or 0.0),
-                snippet=Snippet(""),
-                doc_id=stored.get("doc_id"),
-            ))
-        return hits
+        if not terms:
+            return []
+        found = self.matches(query.Or([query.Term("body", word, boost=weight) for word, weight in terms]))
+        others = found.docnums != docnum
+        found = executor.Matches(found.docnums[others], found.scores[others])
+        order = executor.best(found, limit)[:limit]
+        return [self._hit(rank, int(found.docnums[p]), float(found.scores[p]), None, None)
+                for rank, p in enumerate(order, start=1)]
 
     def overview(self) -> ArchiveOverview:
         """What the archive holds: documents, date range, categories."""
-        dates, tags_of = self._maps()
-        reader = self._searcher.reader()
-        live = [d for d in range(len(dates)) if not reader.is_deleted(d)]
-        known = sorted(dates[d] for d in live if dates[d])
-        counts = Counter(tag for d in live for tag in tags_of[d])
+        columns = self.columns()
+        live = np.flatnonzero(columns.live)
+        days = columns.day[live]
+        dated = live[days > 0]
+        first = columns.dates[int(dated[np.argmin(columns.day[dated])])] if len(dated) else None
+        last = columns.dates[int(dated[np.argmax(columns.day[dated])])] if len(dated) else None
         return ArchiveOverview(
-            documents=len(live),
-            first_date=known[0] if known else None,
-            last_date=known[-1] if known else None,
-            tags=_top(counts),
+            documents=len(live), first_date=first, last_date=last, tags=_top(columns.tag_counts(live)),
             built=self.meta.get("built"),
         )
-
-
-_lexicons: dict[tuple, Lexicon] = {}
-_lexicons_lock = threading.Lock()
-
-
-def _shared_lexicon(path: Path) -> Lexicon:
-    """One Lexicon (7 MB for the full archive, once loaded) per generation and process,
-    shared by its threads: it is only read. It is known by the file's identity, not only its
-    path (a deleted and rebuilt index reuses the names); the two most recent are kept."""
-    try:
-        st = os.stat(path)
-        key = (os.fspath(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
-    except OSError:
-        return Lexicon(path)  # none to share: it reads as empty
-    with _lexicons_lock:
-        lexicon = _lexicons.get(key)
-        if lexicon is None:
-            lexicon = _lexicons[key] = Lexicon(path)
-            while len(_lexicons) > 2:
-                del _lexicons[next(iter(_lexicons))]
-        return lexicon
-
-
-class _FrequencyCorrector(ListCorrector):
-    """Whoosh's list corrector, ranking by edit distance, then by how common the word is."""
-
-    def __init__(self, words: list[str], lexicon: Lexicon):
-        super().__init__(words)
-        self.lexicon = lexicon
-
-    def _suggestions(self, text, maxdist, prefix):
-        for score, word in super()._suggestions(text, maxdist, prefix):
-            yield score + min(self.lexicon.count(word), 10**6) / 10**7, word
-
-    class Skipper:
-        """The first word of the list at or after a string, for Whoosh's automaton walk.
-        Whoosh's own steps past the list's first word before it looks, so the alphabetically
-        first word of an archive could never be suggested."""
-
-        def __init__(self, data: list[str]):
-            self.data = data
-            self.i = 0
-
-        def __call__(self, w: str) -> str | None:
-            self.i = bisect_left(self.data, w, self.i)
-            return self.data[self.i] if self.i < len(self.data) else None
-
-
-@dataclass(frozen=True)
-class _Filters:
-    """The tag and date filters of a search, tested against each matched document."""
-
-    tags: frozenset[str]
-    since: str | None
-    until: str | None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.tags) or self.since is not None or self.until is not None
-
-    def tags_ok(self, tags: list[str]) -> bool:
-        return not self.tags or any(t in self.tags for t in tags)
-
-    def date_ok(self, date: str) -> bool:
-        if self.since is None and self.until is None:
-            return True
-        return bool(date) and (self.since is None or date >= self.since) and (self.until is None or date <= self.until)
 
 
 class _TimedCollector(UnlimitedCollector):
@@ -521,16 +399,6 @@ def _finite(score: float) -> float:
     return round(value, 4) if math.isfinite(value) else 0.0
 
 
-_OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")  # Whoosh's, in capitals: never "corrected"
-
-_INVERT = str.maketrans("0123456789", "9876543210")
-
-
-def _inverted(date: str) -> str:
-    """A YYYY-MM-DD date whose order is reversed, so one descending sort serves both orders."""
-    return date.translate(_INVERT)
-
-
 def _check_day(value: str | None, name: str) -> str | None:
     if value is None or value == "":
         return None
@@ -541,14 +409,6 @@ def _check_day(value: str | None, name: str) -> str | None:
     except ValueError:
         raise QueryError(f"{name} {value} is not a real date") from None
     return value
-
-
-def _same_case(original: str, word: str) -> str:
-    if original.isupper() and len(original) > 1:
-        return word.upper()
-    if original[:1].isupper():
-        return word[:1].upper() + word[1:]
-    return word
 
 
 def _tags(stored: dict) -> list[str]:

@@ -28,10 +28,10 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from .errors import IndexBusy, IndexDamaged, IndexIncompatible, IndexNotFound, IndexWriteError, SearchError
 from .schema import INDEX_FORMAT
@@ -40,7 +40,6 @@ CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "meta.json"
 MANIFEST = "manifest.json"
-WORDS = "words.tsv"
 _GENERATION = re.compile(r"gen-(\d{6,})")
 _PARTIAL = re.compile(r"gen-\d{6,}\.partial")
 
@@ -100,7 +99,7 @@ def _check_files(folder: Path, files: object, deep: bool) -> str | None:
     if files is None:
         return None
     try:
-        expected = [(str(name), int(size), str(digest)) for name, (size, digest) in files.items()]
+        expected = [(str(name), int(size), str(digest)) for name, (size, digest) in files.items()]  # type: ignore[attr-defined]
     except (AttributeError, TypeError, ValueError):
         return f"{META} has an unreadable file list"
     for name, size, digest in sorted(expected):
@@ -128,7 +127,7 @@ def _file_list(folder: Path, previous: Path | None) -> dict[str, list]:
             continue
         st = entry.stat()
         try:
-            linked = os.path.samestat(st, os.stat(previous / entry.name)) if entry.name in known else False
+            linked = previous is not None and entry.name in known and os.path.samestat(st, os.stat(previous / entry.name))
         except OSError:
             linked = False
         files[entry.name] = known[entry.name] if linked else [st.st_size, _digest(Path(entry.path))]

@@ -21,7 +21,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -191,7 +190,7 @@ def test_two_runs_started_together_never_mix(tmp_path):
         results = [(run.wait(timeout=120), run.stderr.read(), run.pid) for run in runs]
         codes = sorted(code for code, _, _ in results)
         assert codes in ([0, 0], [0, 1]), results
-        for code, err, pid in results:
+        for code, err, _pid in results:
             if code == 1:
                 winner = next(p for c, _, p in results if c == 0)
                 assert err == _busy(index, winner)

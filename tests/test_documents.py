@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-from search.documents import ArchiveFile, Unreadable, clean_body, clean_inline, list_archive, parse_document, read_document
+from search.archive import ArchiveFile, Unreadable, list_archive
+from search.cleaning import clean_body, clean_inline
+from search.documents import parse_document, read_document
 
 SAMPLE_TEXT = (
     "---\n"

@@ -20,7 +20,6 @@ import json
 import os
 import re
 import sys
-import threading
 import time
 import tracemalloc
 import urllib.parse
@@ -34,7 +33,7 @@ from hypothesis import strategies as st
 from search import QueryError, build_index, open_index
 from web import create_app
 
-from .conftest import ARCHIVE, REPO, serve_process, write_doc, write_small_archive
+from .conftest import REPO, serve_process, write_doc, write_small_archive
 from .harness import LONG, WORDS, write_archive
 from .test_web import HOSTILE_BODY, HOSTILE_TITLE
 

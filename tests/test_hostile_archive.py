@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from search import build_index, documents, open_index
+from search import archive as archive_files
+from search import build_index, open_index
 from search.settings import MAX_FACET_VALUES, MAX_TAGS_PER_DOCUMENT, MAX_TITLE_CHARS
 from web import create_app
 
@@ -95,7 +96,7 @@ def test_a_file_swapped_for_a_link_out_after_listing_is_not_read(tmp_path, monke
     good(archive / "a.md", "zqfirst")
     target = good(archive / "b.md", "zqswapped")
     good(tmp_path / "outside.md", "zqoutside")
-    listed = documents.list_archive
+    listed = archive_files.list_archive
 
     def list_then_swap(root):
         found = listed(root)
@@ -121,7 +122,7 @@ def test_a_file_that_becomes_a_fifo_after_listing_is_skipped_and_the_lock_is_fre
     archive = tmp_path / "archive"
     good(archive / "a.md", "zqfifo")
     target = good(archive / "pipe.md", "zqpipe")
-    listed = documents.list_archive
+    listed = archive_files.list_archive
 
     def list_then_swap(root):
         found = listed(root)

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import QueryError, QueryTimeout, QueryTooCostly, analysis, build_index, open_index, ranking
+from search import QueryError, QueryTimeout, QueryTooCostly, analysis, build_index, open_index, plan, queries, scoring
 from search.deadline import Deadline
 from search.highlighting import MAX_ALTERNATIVES, Marker
 from search.settings import MAX_LIMIT, WorkBudget
@@ -107,7 +107,7 @@ def test_the_budget_leaves_room_for_every_benchmark_and_judged_query(big_index):
     with open_index(big_index) as ix:
         for text in queries:
             parsed = ix.reader.read(text, ix._searcher.reader())
-            assert ranking.estimated_postings(parsed.query, ix._searcher.reader()) <= budget.postings // 5, text
+            assert plan.cost(parsed.query, ix._searcher.reader()) <= budget.postings // 5, text
             assert parsed.expanded <= budget.expanded_words // 10, text
 
 
@@ -278,7 +278,7 @@ def test_date_ranges_are_one_constant_filter_on_every_path(small_index):
     with open_index(small_index) as ix:
         for text in ("President AND date:[2021 to 2023]", "date:[2022 to 2024] AND NOT Maui", "+date:2024 Russia"):
             parsed = ix.reader.read(text, ix._searcher.reader())
-            spans = [q for q in parsed.query.leaves() if isinstance(q, ranking.TermSpan)]
+            spans = [q for q in parsed.query.leaves() if isinstance(q, queries.TermSpan)]
             assert spans and not [q for q in parsed.query.leaves() if isinstance(q, query.TermRange)]
         parsed = ix.reader.read("date:[2022 to 2023]", ix._searcher.reader())
         whoosh_range = query.TermRange("date", "2022", "2023-12-31")
@@ -345,7 +345,7 @@ def test_the_stem_and_document_frequency_caches_stay_bounded(small_index, monkey
     """Random words without end (2,000 random 10-word queries grew the stem cache by 20,000
     entries before)."""
     monkeypatch.setattr(analysis, "STEM_CACHE", 500)
-    monkeypatch.setattr(ranking, "UNION_DF_CACHE", 300)
+    monkeypatch.setattr(scoring, "UNION_DF_CACHE", 300)
     rng = random.Random(5)
     with open_index(small_index) as ix:
         for _ in range(300):

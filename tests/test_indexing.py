@@ -7,8 +7,7 @@ import time
 
 import pytest
 
-from search import IndexBusy, SearchError, build_index, open_index, update_index
-from search import indexing, storage
+from search import IndexBusy, SearchError, build_index, indexing, open_index, segments, storage, update_index
 from search.errors import ArchiveNotFound
 
 from .conftest import DOCS, write_doc
@@ -65,7 +64,7 @@ def test_a_failure_mid_build_leaves_the_previous_index_searchable(small_index, s
         before = [h.path for h in ix.search("Russia sanctions").results]
     write_doc(small_archive, "new/2024-09-01-new.md", body="Russia sanctions again", title="New", date="'2024-09-01'")
     calls = {"n": 0}
-    real = indexing.parse_document
+    real = segments.parse_document
 
     def failing(path, raw):
         calls["n"] += 1
@@ -73,7 +72,7 @@ def test_a_failure_mid_build_leaves_the_previous_index_searchable(small_index, s
             raise RuntimeError("disk on fire")
         return real(path, raw)
 
-    monkeypatch.setattr(indexing, "parse_document", failing)
+    monkeypatch.setattr(segments, "parse_document", failing)
     with pytest.raises(RuntimeError):
         build_index(small_archive, small_index)
     assert not [p for p in small_index.iterdir() if p.name.endswith(".partial")]
@@ -202,8 +201,8 @@ def test_an_interrupted_update_leaves_the_index_as_it_was(small_archive, small_i
 
 def test_update_is_fast_because_it_only_reads_what_changed(small_archive, small_index, monkeypatch):
     seen = []
-    real = indexing.parse_document
-    monkeypatch.setattr(indexing, "parse_document", lambda path, raw: seen.append(path) or real(path, raw))
+    real = segments.parse_document
+    monkeypatch.setattr(segments, "parse_document", lambda path, raw: seen.append(path) or real(path, raw))
     time.sleep(0.01)
     write_doc(small_archive, "new/2024-09-01-added.md", title="Added", date="'2024-09-01'", body="New text.")
     update_index(small_archive, small_index)

@@ -28,8 +28,10 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from search import build_index, indexing, open_index, update_index
+from search.archive import Unreadable
+from search.cleaning import _without_comments, _without_emphasis, clean_body
 from search.cli import cli
-from search.documents import Unreadable, _without_comments, _without_emphasis, clean_body, parse_document
+from search.documents import parse_document
 from search.settings import MAX_DOCUMENT_BYTES, MAX_TAGS_PER_DOCUMENT
 from web import create_app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections import Counter
 
@@ -322,7 +321,7 @@ def test_refresh_picks_up_a_rebuild(small_archive, small_index):
 def test_a_swap_drops_the_old_generations_decoded_postings(small_archive, small_index, tmp_path):
     """The process-wide postings LRU forgets a generation once a newer one is opened beside
     it; another index's entries stay."""
-    from search import ranking
+    from search import postings
 
     other = tmp_path / "other"
     build_index(small_archive, other)
@@ -332,14 +331,14 @@ def test_a_swap_drops_the_old_generations_decoded_postings(small_archive, small_
         kept.search("Russia sanctions Maui")
 
         def folders():
-            return {key[0][0] for key in ranking._postings if len(key[0]) == 2}
+            return {key[0] for key in postings.cached_segments() if len(key) == 2}
 
         assert old in folders() and any(f.startswith(os.path.abspath(other)) for f in folders())
         build_index(small_archive, small_index)
         assert ix.refresh() is True
         assert old not in folders()
         assert any(f.startswith(os.path.abspath(other)) for f in folders())
-        assert ranking._postings_held == sum(len(ids) for ids, _ in ranking._postings.values())
+        assert postings.cached_bytes() == sum(p.ids.nbytes + p.weights.nbytes for p in postings._postings.values())
         ix.search("Russia sanctions Maui")
         assert os.path.abspath(small_index / ix.generation) in folders()
 
@@ -386,73 +385,6 @@ def test_control_characters_in_a_query_are_spaces(small):
     assert found(small, "\x01\x02 Maui\x00") == found(small, "Maui")
 
 
-def test_cached_lengths_score_exactly_as_whooshs_bm25f_scorer(small_index):
-    from whoosh import scoring
-    from whoosh.index import open_dir
-
-    from search.querying import Lexicon, QueryReader
-    from search.ranking import CachedBM25F
-
-    class Reference(scoring.BM25F):  # Whoosh's scorer, with the same IDF
-        idf = CachedBM25F.idf
-
-    ix = open_dir(str(small_index / "gen-000001"))
-    reader = QueryReader(ix.schema, Lexicon(small_index / "gen-000001" / "words.tsv"))
-    texts = ["title:Russia body:sanctions", "body:President OR title:ports OR body:Maui", '"Inflation Reduction Act"', "body:running"]
-    for text in texts:
-        q = reader.read(text, ix.reader()).query
-        with ix.searcher(weighting=Reference()) as plain, ix.searcher(weighting=CachedBM25F()) as cached:
-            expected = [(h.docnum, round(h.score, 9)) for h in plain.search(q, limit=None)]
-            got = [(h.docnum, round(h.score, 9)) for h in cached.search(q, limit=None)]
-        assert got == expected and expected
-
-
-TERM_AT_A_TIME_QUERIES = [
-    "Russia", "Russia sanctions", "Maui recovery running", "President OR ports", "DPRK", "North Korea missile",
-    '"Inflation Reduction Act"', '"Department of State"', "COVID-19 vaccines", "insul* prices", "title:Maui",
-    "body:ports supply", "tags:blog ports", "clean energy investment history", "(Russia sanctions) OR Maui",
-    "Maui OR (Russia sanctions)", "Russia -sanctions", "Maui recovery -ports", "Russia date:2024",
-    "President date:[2022 to 2023-12-31]", "President date:2024-07", "Russia date:2024-07-11", "Kishda~ Russia",
-    "date:2024", "date:[2021 to]", "President date:[2022 to]", "date:[0000 to 9999]", "date:2024-07-11 OR Maui", "date:[2024-01-01 to 2024-01-03]^2 OR Russia",
-    "title:*", "body:*", "tags:*", "tags:* Maui", "Russia OR body:*^0.5",
-]
-
-
-@pytest.mark.parametrize("text", TERM_AT_A_TIME_QUERIES)
-def test_term_at_a_time_scores_exactly_as_whooshs_matchers(tmp_path, text):
-    from search.ranking import best_first, term_at_a_time
-
-    from .conftest import write_small_archive
-
-    root = write_small_archive(tmp_path / "archive")
-    write_doc(root, "nk.md", title="North Korea", date="'2024-01-02'", body="North Korea fired a missile; the DPRK denied it.")
-    write_doc(root, "gone.md", title="Gone", date="'2024-01-03'", body="Russia sanctions Maui DPRK, soon deleted.")
-    write_doc(root, "empty.md", title="Nothing but a title", date="'2024-01-05'", body="")  # not in body:*
-    build_index(root, tmp_path / "ix")
-    (root / "gone.md").unlink()  # an update leaves a deleted document in a segment
-    write_doc(root, "late.md", title="Late", date="'2024-01-04'", body="Russia and North Korea again; clean energy.")
-    from search import update_index
-
-    update_index(root, tmp_path / "ix")
-    with open_index(tmp_path / "ix") as ix:
-        parsed = ix.reader.read(text, ix._searcher.reader())
-        fast = term_at_a_time(parsed.query, ix._searcher)
-        assert fast is not None, f"{text!r} should take the fast path"
-        fast = best_first(fast)
-        slow = [(round(s, 9), d) for s, d in ix._searcher.search(parsed.query, limit=None, optimize=False).top_n]
-        assert [(round(s, 9), d) for s, d in fast] == slow
-        assert slow or text in ("title:Maui",)
-
-
-def test_queries_term_at_a_time_cannot_score_go_through_whoosh(small):
-    from search.ranking import term_at_a_time
-
-    for text in ["tags:blogg~", "+Russia sanctions", "NOT Russia"]:
-        parsed = small.reader.read(text, small._searcher.reader())
-        assert term_at_a_time(parsed.query, small._searcher) is None
-    assert found(small, "Russia NOT sanctions") == [NATO]
-
-
 def test_the_total_counts_every_match_on_every_path(tmp_path):
     """Whoosh's top-N collector drops sub-matchers that can no longer reach the top, and its
     count then misses their documents; the total must be every match, fast path or not."""
@@ -466,27 +398,6 @@ def test_the_total_counts_every_match_on_every_path(tmp_path):
             expected = len(set(ix._searcher.docs_for_query(parsed.query)))
             for page in (1, 3):
                 assert ix.search(text, limit=2, page=page).total == expected > 0, text
-
-
-def test_a_word_in_title_and_body_is_saturated_once_as_bm25f_defines(tmp_path):
-    """FieldsTerm adds the fields' normalized frequencies before saturating: a document with
-    the word in both fields scores more than one with it in either, but less than the two
-    summed (which is what Whoosh's per-field BM25F gives)."""
-    from search.ranking import CachedBM25F, FieldsTerm
-
-    for name, title, body in [("both", "Maui", "Maui fires."), ("title", "Maui", "Big fires."), ("body", "Fires", "Maui fires.")]:
-        write_doc(tmp_path / "a", f"{name}.md", title=title, date="'2024-01-01'", body=body)
-    write_doc(tmp_path / "a", "other.md", title="Other", date="'2024-01-01'", body="Nothing to see.")
-    build_index(tmp_path / "a", tmp_path / "ix")
-    with open_index(tmp_path / "ix") as ix:
-        searcher = ix._searcher  # the library's own, weighted by CachedBM25F
-        assert isinstance(searcher.weighting, CachedBM25F)
-        hits = searcher.search(FieldsTerm("maui", {"title": 1.0, "body": 1.0}), limit=None)
-        score = {searcher.stored_fields(h.docnum)["path"]: h.score for h in hits}
-        assert set(score) == {"both.md", "title.md", "body.md"}
-        assert max(score["title.md"], score["body.md"]) < score["both.md"] < score["title.md"] + score["body.md"]
-        k1, idf = 1.2, math.log(1 + (4 - 3 + 0.5) / (3 + 0.5))  # one IDF, from the 3 documents with the word anywhere
-        assert all(s < idf * (k1 + 1) for s in score.values())
 
 
 def test_facet_counts_equal_counting_the_results_by_hand(tmp_path):

@@ -15,8 +15,7 @@ from pathlib import Path
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 
-from search import SearchError, SearchIndex, open_index, settings, storage
-from search import deadline
+from search import SearchError, SearchIndex, deadline, open_index, settings, storage
 
 # Every response: only this site's own scripts, styles and images; no framing, no sniffing.
 CONTENT_SECURITY_POLICY = (

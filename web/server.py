@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.task import ErrorTask
@@ -81,13 +82,14 @@ def serve(
 
 
 def _run_one(index: Path, listener: socket.socket, limits: Limits) -> None:
-    from waitress import create_server
+    from waitress.server import create_server
 
     from . import create_app
 
     app = create_app({"SEARCH_INDEX": str(index), "SEARCH_DEADLINE": limits.deadline,
                       "SEARCH_COSTLY_SLOTS": limits.costly_slots})
-    server = create_server(
+    # With one socket this is a single TcpWSGIServer (the stubs type it as either kind).
+    server: Any = create_server(
         app, sockets=[listener], threads=limits.threads, ident="search",
         connection_limit=limits.connection_limit,
         # Waitress's own idle timeout, a backstop to the request timeout below.

@@ -26,11 +26,11 @@ from search import (
     QueryError,
     QueryTimeout,
     SearchError,
-    ServerBusy,
     SearchIndex,
+    ServerBusy,
     to_dict,
 )
-from search.documents import path_problem
+from search.archive import path_problem
 from search.searching import SORTS
 
 from . import formatting
@@ -65,6 +65,7 @@ class Params:
     until: str = ""
     sort: str = "relevance"
     page: int = 1
+    explain: bool = False  # the API says how the query was read and each score made
     problem: str | None = None  # a parameter that cannot be read (the page number)
 
     @classmethod
@@ -82,6 +83,7 @@ class Params:
             since=_text(args.get("since")),
             until=_text(args.get("until")),
             sort=_text(args.get("sort")) or "relevance",
+            explain=_text(args.get("explain")).lower() in ("true", "1", "yes"),
         )
         page = _text(args.get("page")) or "1"
         digits = page.lstrip("0")
@@ -94,7 +96,7 @@ class Params:
     def search(self, ix: SearchIndex):
         return ix.search(
             self.q, tags=self.tags, since=self.since or None, until=self.until or None,
-            sort=self.sort, page=self.page, limit=PER_PAGE, facets=True,
+            sort=self.sort, page=self.page, limit=PER_PAGE, facets=True, explain=self.explain,
         )
 
     def args(self, **changes) -> dict:

@@ -1,0 +1,186 @@
+"""The archive's word list: the words of its documents (unstemmed) with how many documents hold
+each, written beside each generation as `words.tsv`. Prefixes, wildcards and fuzzy words expand
+through it, and "did you mean" draws its suggestions from it.
+
+Read on first use (most queries never need it), and shared by a process's threads: one
+lexicon per generation, the two most recent kept.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from whoosh.spelling import ListCorrector
+from whoosh.support.levenshtein import damerau_levenshtein
+
+from .analysis import TOKEN_RE, is_stop, normalize, stem
+
+WORDS = "words.tsv"
+OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")  # Whoosh's, in capitals: never "corrected"
+
+
+def write_words(path: Path, words: Counter) -> None:
+    """A generation's word list (its WORDS file): each word and its document count, sorted."""
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{word}\t{count}\n" for word, count in sorted(words.items()) if count > 0)
+
+
+def read_words(path: Path) -> Counter:
+    """A generation's word list; empty when it is missing or unreadable (spelling then offers
+    nothing, and prefixes match nothing, but searching works)."""
+    words: Counter = Counter()
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                word, _, count = line.rstrip("\n").partition("\t")
+                words[word] = int(count or 0)
+    except (OSError, ValueError):
+        return Counter()
+    return words
+
+
+class Lexicon:
+    """A generation's words, sorted, with their document counts."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._words: list[str] | None = None
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def words(self) -> list[str]:
+        if self._words is None:
+            with self._lock:
+                if self._words is None:
+                    counts = read_words(self.path)
+                    self._counts = dict(counts)
+                    self._words = sorted(counts)
+        return self._words
+
+    def count(self, word: str) -> int:
+        self.words  # noqa: B018 - loads the counts
+        return self._counts.get(word, 0)
+
+    def with_prefix(self, prefix: str) -> list[str]:
+        words = self.words
+        i = bisect_left(words, prefix)
+        out = []
+        while i < len(words) and words[i].startswith(prefix):
+            out.append(words[i])
+            i += 1
+        return out
+
+    def near(self, word: str, maxdist: int, prefix: str) -> dict[str, int]:
+        """The words at most `maxdist` edits (Damerau-Levenshtein) from `word` that start with
+        `prefix`, with their distances; stop words left out. The in-memory list, where Whoosh's
+        FuzzyTerm walks a Levenshtein automaton over the on-disk term table in pure Python
+        (about half a second a word on the full archive)."""
+        found = {}
+        for candidate in self.with_prefix(prefix):
+            if abs(len(candidate) - len(word)) <= maxdist and not is_stop(candidate):
+                distance = damerau_levenshtein(word, candidate, maxdist)
+                if distance <= maxdist:
+                    found[candidate] = distance
+        return found
+
+
+_lexicons: dict[tuple, Lexicon] = {}
+_lexicons_lock = threading.Lock()
+
+
+def shared_lexicon(folder: Path) -> Lexicon:
+    """One Lexicon (7 MB for the full archive, once loaded) per generation and process, shared
+    by its threads: it is only read. It is known by the file's identity, not only its path (a
+    deleted and rebuilt index reuses the names); the two most recent are kept."""
+    path = Path(folder) / WORDS
+    try:
+        st = os.stat(path)
+        key = (os.fspath(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    except OSError:
+        return Lexicon(path)  # none to share: it reads as empty
+    with _lexicons_lock:
+        lexicon = _lexicons.get(key)
+        if lexicon is None:
+            lexicon = _lexicons[key] = Lexicon(path)
+            while len(_lexicons) > 2:
+                del _lexicons[next(iter(_lexicons))]
+        return lexicon
+
+
+# --- Spelling --------------------------------------------------------------------------------
+
+
+def suggest(text: str, lexicon: Lexicon, known: Callable[[str], bool]) -> str | None:
+    """The query with each word the archive lacks (`known(stem)` is False) replaced by its
+    nearest common word (`Kishda` -> `Kishida`); None when every word is known."""
+    pieces: list[str] = []
+    last = 0
+    changed = False
+    for match in TOKEN_RE.finditer(text):
+        token = match.group()
+        if token in OPERATORS or text[match.end() : match.end() + 1] in (":", "*", "~"):
+            continue
+        word = normalize(token)
+        if is_stop(word) or any(c.isdigit() for c in word):
+            continue
+        if known(stem(word)):
+            continue
+        better = correct(word, lexicon)
+        if better:
+            pieces.append(text[last : match.start()])
+            pieces.append(_same_case(token, better))
+            last = match.end()
+            changed = True
+    if not changed:
+        return None
+    pieces.append(text[last:])
+    return "".join(pieces)
+
+
+def correct(word: str, lexicon: Lexicon) -> str | None:
+    """The closest word of the archive, the commonest among equally close ones."""
+    words = lexicon.words
+    if not words or len(word) < 3:
+        return None
+    maxdist = 1 if len(word) <= 4 else 2
+    found = _FrequencyCorrector(words, lexicon).suggest(word, limit=1, maxdist=maxdist, prefix=1)
+    return found[0] if found else None
+
+
+class _FrequencyCorrector(ListCorrector):
+    """Whoosh's list corrector, ranking by edit distance, then by how common the word is."""
+
+    def __init__(self, words: list[str], lexicon: Lexicon):
+        super().__init__(words)
+        self.lexicon = lexicon
+
+    def _suggestions(self, text, maxdist, prefix):
+        for score, word in super()._suggestions(text, maxdist, prefix):
+            yield score + min(self.lexicon.count(word), 10**6) / 10**7, word
+
+    class Skipper:
+        """The first word of the list at or after a string, for Whoosh's automaton walk.
+        Whoosh's own steps past the list's first word before it looks, so the alphabetically
+        first word of an archive could never be suggested."""
+
+        def __init__(self, data: list[str]):
+            self.data = data
+            self.i = 0
+
+        def __call__(self, w: str) -> str | None:
+            self.i = bisect_left(self.data, w, self.i)
+            return self.data[self.i] if self.i < len(self.data) else None
+
+
+def _same_case(original: str, word: str) -> str:
+    if original.isupper() and len(original) > 1:
+        return word.upper()
+    if original[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word

@@ -1,0 +1,250 @@
+"""The only module that reads Whoosh's codec internals: postings decoded into numpy arrays and
+kept for the next query, a segment's field lengths as one byte column, and positions.
+
+Whoosh hands postings out one at a time through its matchers, a few Python calls a posting.
+Term-at-a-time scoring needs a term's whole list in one segment, as arrays, so this module
+reads the W3 codec's blocks directly: their decoded ids and weights (`W3LeafMatcher._read_ids`,
+`_read_weights`, `_next_block`), the per-document length column (`_cached_reader`, and the
+column's `_dbfile`, `_basepos`, `_count`) and positions (`_read_values`). Those names are not
+Whoosh's public API: `check_codec()` says loudly when a Whoosh release has changed them, and
+pyproject.toml pins the range they were checked against (whoosh-reloaded 2.7.5 up to 2.8).
+
+Decoded postings are shared by every thread of the process, keyed by the segment's folder and
+id (a segment's files never change once written), in one LRU with one bound in bytes. A
+rebuild's new generation drops the old one's entries when it is opened (`forget_other_generations`).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from whoosh.util.numeric import byte_to_length
+
+# Checked with these; `check_codec` fails loudly on anything else missing.
+WHOOSH_RELEASES = ("2.7.5",)
+POSTINGS_CACHE_BYTES = 64 * 1024 * 1024  # decoded postings kept per process (12 bytes a posting)
+_LENGTH_OF_BYTE = [byte_to_length(b) for b in range(256)]
+
+
+class CodecChanged(RuntimeError):
+    """Whoosh's codec is not what this module was written against."""
+
+
+def check_codec() -> None:
+    """Raise CodecChanged, naming what is missing, when the installed Whoosh lacks an internal
+    this module reads. Cheap; called once when an index is first opened."""
+    from whoosh.codec import whoosh3
+
+    missing = [
+        f"whoosh.codec.whoosh3.{name}" for name in ("W3LeafMatcher", "LENGTHS_COLUMN", "_lenfield")
+        if not hasattr(whoosh3, name)
+    ]
+    leaf = getattr(whoosh3, "W3LeafMatcher", None)
+    if leaf is not None:
+        missing += [f"W3LeafMatcher.{name}" for name in ("_read_ids", "_read_weights", "_read_values", "_next_block")
+                    if not hasattr(leaf, name)]
+    perdoc = getattr(whoosh3, "W3PerDocReader", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        missing.append("W3PerDocReader._cached_reader")
+    if missing:
+        raise CodecChanged(
+            "this Whoosh release's codec lacks what search/postings.py reads: " + ", ".join(missing)
+            + f" (checked against whoosh-reloaded {', '.join(WHOOSH_RELEASES)}; see pyproject.toml)"
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class Postings:
+    """A term's postings in one segment: document numbers, ascending, and their weights."""
+
+    ids: np.ndarray  # int32
+    weights: np.ndarray  # float64 (Whoosh stores float32; exact as float64)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+EMPTY = Postings(np.zeros(0, np.int32), np.zeros(0, np.float64))
+
+_postings: OrderedDict = OrderedDict()
+_postings_held = 0  # bytes
+_postings_lock = threading.Lock()
+
+
+def postings(reader, fieldname: str, btext: bytes) -> Postings:
+    """A term's postings in one segment (deleted documents included: callers drop them),
+    decoded once and kept, the most recently used first, up to POSTINGS_CACHE_BYTES."""
+    global _postings_held
+    key = (segment_key(reader), fieldname, btext)
+    with _postings_lock:
+        found = _postings.get(key)
+        if found is not None:
+            _postings.move_to_end(key)
+            return found
+    if (fieldname, btext) not in reader:
+        return EMPTY
+    ids: list[int] = []
+    weights: list[float] = []
+    for block_ids, block_weights in _blocks(reader, fieldname, btext):
+        ids.extend(block_ids)
+        weights.extend(block_weights)
+    decoded = Postings(np.array(ids, dtype=np.int32), np.array(weights, dtype=np.float64))
+    size = decoded.ids.nbytes + decoded.weights.nbytes
+    with _postings_lock:
+        if key not in _postings:
+            _postings[key] = decoded
+            _postings_held += size
+            while _postings_held > POSTINGS_CACHE_BYTES and len(_postings) > 1:
+                _, old = _postings.popitem(last=False)
+                _postings_held -= old.ids.nbytes + old.weights.nbytes
+    return decoded
+
+
+def cached_bytes() -> int:
+    """How much the process's decoded postings hold (for tests and the load benchmark)."""
+    return _postings_held
+
+
+def cached_segments() -> set[tuple]:
+    with _postings_lock:
+        return {key[0] for key in _postings}
+
+
+def forget_other_generations(folder: Path | str) -> None:
+    """Drop the decoded postings of the other generations beside `folder` (the one just
+    opened): once a rebuild has swapped in, they are never read again, and left to the LRU
+    they would hold its memory until pushed out by new ones."""
+    global _postings_held
+    current = os.path.abspath(folder)
+    parent = os.path.dirname(current)
+    with _postings_lock:
+        stale = [
+            key for key in _postings
+            if len(key[0]) == 2 and key[0][0] != current and os.path.dirname(key[0][0]) == parent
+        ]
+        for key in stale:
+            old = _postings.pop(key)
+            _postings_held -= old.ids.nbytes + old.weights.nbytes
+
+
+def segment_key(reader) -> tuple:
+    """What names a segment's postings for as long as the process lives: its folder and its
+    random id; a reader of another kind is its own key (the object, kept alive by the entry)."""
+    key = reader.__dict__.get("_search_segment_key")
+    if key is None:
+        folder = getattr(getattr(reader, "_storage", None), "folder", None)
+        segment = getattr(reader, "_segment", None)
+        key = (os.path.abspath(folder), segment.segment_id()) if folder and segment is not None else (reader,)
+        reader.__dict__["_search_segment_key"] = key
+    return key
+
+
+def length_bytes(reader, fieldname: str) -> np.ndarray | None:
+    """A segment's field lengths, one byte a document as Whoosh stores them (0: none; decode
+    with `LENGTH_OF_BYTE`), read once and kept with the reader; None when the reader is not a
+    plain segment reader or the field keeps no lengths."""
+    cache = reader.__dict__.setdefault("_search_length_bytes", {})
+    if fieldname in cache:
+        return cache[fieldname]
+    found = None
+    raw = _length_column(reader, fieldname)
+    if raw is not None:
+        size = reader.doc_count_all()
+        found = np.zeros(size, np.uint8)
+        column = np.frombuffer(raw, dtype=np.uint8)[:size]
+        found[: len(column)] = column
+    cache[fieldname] = found
+    return found
+
+
+def _length_column(reader, fieldname: str) -> bytes | None:
+    perdoc = getattr(reader, "_perdoc", None)
+    if perdoc is None or not hasattr(perdoc, "_cached_reader"):
+        return None
+    if fieldname not in reader.schema or not reader.schema[fieldname].scorable:
+        return None
+    from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    return b"" if column is None else column._dbfile.get(column._basepos, column._count)
+
+
+# What a length byte stands for; a length that rounds to byte 0 reads as 1 (Whoosh would give
+# None), so that no norm divides by zero.
+LENGTH_OF_BYTE = np.array([length or 1 for length in _LENGTH_OF_BYTE], dtype=np.float64)
+
+
+def deleted(reader) -> np.ndarray | None:
+    """The segment's deleted documents as a boolean mask, or None when it has none."""
+    if not reader.has_deletions():
+        return None
+    cache = reader.__dict__.get("_search_deleted")
+    if cache is None:
+        cache = np.zeros(reader.doc_count_all(), bool)
+        gone = getattr(reader, "deleted_docs_set", None)
+        if gone is None:
+            gone = [d for d in range(len(cache)) if reader.is_deleted(d)]
+        cache[list(gone)] = True
+        reader.__dict__["_search_deleted"] = cache
+    return cache
+
+
+def values(reader, fieldname: str, btext: bytes, docs: set[int]) -> dict[int, bytes]:
+    """The encoded values (positions) of a term's postings for some documents of a segment."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher
+
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):
+        matcher = matcher.child
+    found: dict[int, bytes] = {}
+    if not isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            if matcher.id() in docs:
+                found[matcher.id()] = matcher.value()
+            matcher.next()
+        return found
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        block = matcher._ids
+        if not docs.isdisjoint(block):
+            if matcher._values is None:
+                matcher._read_values()
+            for docnum, value in zip(block, matcher._values):
+                if docnum in docs:
+                    found[docnum] = value
+        matcher._next_block()
+    return found
+
+
+def _blocks(reader, fieldname: str, btext: bytes) -> Iterator[tuple]:
+    """A term's postings in one segment, a block of (ids, weights) at a time."""
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+    from whoosh.matching.wrappers import FilterMatcher
+
+    matcher = reader.postings(fieldname, btext)
+    if isinstance(matcher, FilterMatcher):  # deleted documents: dropped by the caller
+        matcher = matcher.child
+    if not isinstance(matcher, W3LeafMatcher):
+        ids, weights = [], []
+        while matcher.is_active():
+            ids.append(matcher.id())
+            weights.append(matcher.weight())
+            matcher.next()
+        yield ids, weights
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if matcher._weights is None:
+            matcher._read_weights()
+        yield matcher._ids, matcher._weights
+        matcher._next_block()
+
