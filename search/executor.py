@@ -14,14 +14,13 @@ place at most.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 
 from .deadline import check as check_deadline
 from .plan import AllOf, AnyOf, Bonus, Exclude, Fields, Filter, Inverse, Maybe, Node, Nothing, Phrase, Require, Term
-from .postings import deleted, length_bytes, postings, values
+from .postings import deleted, frequency, length_bytes, postings, remembered, segment_key, values
 from .scoring import Explanation
 
 
@@ -243,22 +242,14 @@ def _docs(node: Node, segment: _Segment) -> np.ndarray:
 def phrase_docs(node: Phrase, reader) -> np.ndarray:
     """The documents of a segment where the phrase occurs, as a mask (kept for the query's
     other uses, and the next query's)."""
-    memo = reader.__dict__.setdefault("_search_phrases", OrderedDict())
-    key = (node.fieldname, node.words, node.slop)
-    found = memo.get(key)
-    if found is not None:
-        memo.move_to_end(key)
-        return found
-    found = memo[key] = _find_phrase(node, reader)
-    while len(memo) > 256:
-        memo.popitem(last=False)
-    return found
+    key = (segment_key(reader), node.fieldname, node.words, node.slop)
+    return remembered("phrases", key, lambda: _find_phrase(node, reader), 512)
 
 
 def _find_phrase(node: Phrase, reader) -> np.ndarray:
     size = reader.doc_count_all()
     mask = np.zeros(size, bool)
-    if node.fieldname not in reader.schema or any((node.fieldname, w) not in reader for w in node.words):
+    if node.fieldname not in reader.schema or not all(frequency(reader, node.fieldname, w) for w in node.words):
         return mask
     candidates = None
     for btext in node.words:

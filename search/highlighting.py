@@ -3,8 +3,9 @@
 A `Marker` holds what a query asks for: stems to mark wherever they occur, and phrases (from
 quotes, hyphenated words and aliases) to mark only where their words occur together. It finds
 candidates with one regular expression that runs in C over the text; only the candidates are
-stemmed in Python, so marking never tokenizes a whole document. Whoosh's own fragmenter and
-scorer then pick the passage.
+stemmed in Python, so marking never tokenizes a whole document. The passage is picked as
+Whoosh's PinpointFragmenter and BasicFragmentScorer pick it (a test compares the two), over
+plain tuples instead of Token and Fragment objects.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from whoosh import highlight
-from whoosh.analysis import Token
-
 from .analysis import TOKEN_RE, is_stop, normalize, stem
 
 SNIPPET_CHARS = 280
 SNIPPET_CONTEXT = 100
 MAX_MARKS = 5000
+# A snippet is picked among the first this many words that match: a press briefing names
+# "Jean-Pierre" hundreds of times, and marking them all cost 1.5 ms a hit for one passage.
+SNIPPET_MARKS = 400
 # Up to this many stems, one regular expression of their prefixes finds the candidates in C;
 # beyond it (a prefix query's hundreds of expansions) every word is looked at instead, so that
 # the cost follows the text's length, not the number of stems.
@@ -43,20 +44,45 @@ class Marker:
         self.phrases = {p for p in phrases if len(p) > 1}
         self.wanted = self.stems | {s for p in self.phrases for s in p}
         self.pattern = _candidates(self.wanted) if len(self.wanted) <= MAX_ALTERNATIVES else TOKEN_RE
+        # The same, ignoring case: for the rare text whose lowercase is longer than itself.
+        self.any_case = re.compile(self.pattern.pattern, re.IGNORECASE) if self.pattern is not None else None
+        self._stem_of: dict[str, str | None] = {}  # a candidate word's stem (None: a stop word), for this query
 
     def spans(self, text: str, limit: int = MAX_MARKS) -> list[list[int]]:
         """The [start, end) offsets of the matched words in `text`, in order."""
-        if self.pattern is None or not text:
+        return [[start, end] for start, end, _ in self._marks(text, limit)[:limit]]
+
+    def _marks(self, text: str, enough: int = MAX_MARKS) -> list[tuple[int, int, str]]:
+        """The matched words of `text`: (start, end, stem), in order.
+
+        The candidates are found in the text's lowercase (a case-sensitive expression runs three
+        times as fast as one that ignores case), whose offsets are the text's own, by an
+        expression that starts with the words' letters, so that the engine skips to them (a
+        look-behind at its start made it try every position: four times as slow); a candidate
+        inside a word is then passed over here."""
+        if self.pattern is None or self.any_case is None or not text:
             return []
+        stems = self._stem_of
+        lowered = text.lower()
+        pattern = self.pattern
+        if len(lowered) != len(text):  # "İ" lowers to two characters: offsets would drift
+            lowered, pattern = text, self.any_case
         found: list[tuple[int, int, str]] = []
         every_word = self.pattern is TOKEN_RE
         wanted = self.wanted
-        for match in self.pattern.finditer(text):
-            word = normalize(match.group())
-            if not is_stop(word):
-                stemmed = stem(word)
-                if not every_word or stemmed in wanted:
-                    found.append((match.start(), match.end(), stemmed))
+        for match in pattern.finditer(lowered):
+            begin = match.start()
+            if begin and not _starts_word(lowered, begin):
+                continue
+            word = match.group()
+            stemmed = stems.get(word, "")
+            if stemmed == "":
+                normal = normalize(word)
+                stemmed = stems[word] = None if is_stop(normal) else stem(normal)
+            if stemmed is not None and (not every_word or stemmed in wanted):
+                found.append((begin, match.end(), stemmed))
+                if len(found) >= enough:
+                    break
         keep = [s in self.stems for _, _, s in found]
         if self.phrases:
             starts: dict[str, list[int]] = {}
@@ -70,29 +96,20 @@ class Marker:
                     ):
                         for k in range(n):
                             keep[i + k] = True
-        spans = [[start, end] for (start, end, _), kept in zip(found, keep) if kept]
-        return spans[:limit]
+        return [mark for mark, kept in zip(found, keep) if kept]
 
     def snippet(self, text: str) -> Snippet:
         """The best passage of `text` (about 280 characters) with the matched words; the
         opening of the text when nothing in it matched."""
-        spans = self.spans(text)
-        if not spans:
+        marks = self._marks(text, SNIPPET_MARKS)
+        if not marks:
             return Snippet(_opening(text))
-        tokens = []
-        for start, end in spans:
-            token = Token(text=stem(normalize(text[start:end])), startchar=start, endchar=end, matched=True)
-            token.boost = 1.0
-            tokens.append(token)
-        fragments = list(_FRAGMENTER.fragment_matches(text, tokens))
-        best = highlight.top_fragments(fragments, 1, _SCORER, highlight.FIRST, minscore=0)
-        fragment = best[0] if best else fragments[0]
-        start, end = fragment.startchar, fragment.endchar
+        start, end, first, last = best_passage(text, marks)
         prefix = "… " if start > 0 else ""
         suffix = " …" if end < len(text) else ""
         passage = text[start:end].replace("\n", " ")  # one line; the offsets do not move
         shift = len(prefix) - start
-        matches = [[t.startchar + shift, t.endchar + shift] for t in fragment.matches]
+        matches = [[s + shift, e + shift] for s, e, _ in marks[first : last + 1]]
         return Snippet(prefix + passage + suffix, matches)
 
 
@@ -106,9 +123,19 @@ def _candidates(stems: set[str]) -> re.Pattern | None:
     if not prefixes:
         return None
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    # A word starts where the analyzer's tokens do: not after a letter, nor after a letter and
-    # an apostrophe ("Biden’s"); after an apostrophe alone it does ("’Russia", a quote).
-    return re.compile(rf"(?<!\w)(?<!\w['’])(?:{alternatives})\w*(?:['’]\w+)*", re.IGNORECASE)
+    return re.compile(rf"(?:{alternatives})\w*(?:['’]\w+)*")
+
+
+def _starts_word(text: str, i: int) -> bool:
+    """Whether a word starts at `i` as the analyzer's tokens do: not after a letter, nor after a
+    letter and an apostrophe ("Biden’s"); after an apostrophe alone it does ("’Russia", a quote)."""
+    before = text[i - 1]
+    if before.isalnum() or before == "_":
+        return False
+    if before in "'’" and i > 1:
+        previous = text[i - 2]
+        return not (previous.isalnum() or previous == "_")
+    return True
 
 
 def _adjacent(text: str, end: int, start: int) -> bool:
@@ -119,8 +146,41 @@ def _adjacent(text: str, end: int, start: int) -> bool:
     return all(is_stop(normalize(word)) for word in TOKEN_RE.findall(text, end, start))
 
 
-_FRAGMENTER = highlight.PinpointFragmenter(maxchars=SNIPPET_CHARS, surround=SNIPPET_CONTEXT, autotrim=True, charlimit=None)
-_SCORER = highlight.BasicFragmentScorer()
+def best_passage(text: str, marks: list[tuple[int, int, str]]) -> tuple[int, int, int, int]:
+    """(start, end, first mark, last mark) of the passage Whoosh's PinpointFragmenter (at most
+    SNIPPET_CHARS of marks, SNIPPET_CONTEXT around them, trimmed to spaces) and its
+    BasicFragmentScorer (marks times a hundred times the distinct stems) would pick; of equally
+    scored passages, the one starting last, as Whoosh's `nlargest` over fragments does."""
+    size, count = len(text), len(marks)
+    best: tuple[int, int] | None = None
+    chosen = (0, 0, 0, 0)
+    j = -1
+    for i in range(count):
+        if j >= i:
+            continue
+        j = i
+        left, right = marks[i][0], marks[i][1]
+        length = right - left
+        while j < count - 1 and length < SNIPPET_CHARS:
+            start, end, _ = marks[j + 1]
+            if end - right <= SNIPPET_CONTEXT and end - left <= SNIPPET_CHARS:
+                j += 1
+                right = end
+                length += end - start
+            else:
+                break
+        left, right = max(0, left - SNIPPET_CONTEXT), min(size, right + SNIPPET_CONTEXT)
+        space = text.find(" ", left, right)  # trimmed to whole words, keeping every mark
+        if space > 0:
+            left = space + 1
+        space = text.rfind(" ", left, right)
+        if space > 0:
+            right = space
+        left, right = min(left, marks[i][0]), max(right, marks[j][1])
+        key = ((j - i + 1) * (len({marks[k][2] for k in range(i, j + 1)}) * 100 or 1), left)
+        if best is None or key > best:
+            best, chosen = key, (left, right, i, j)
+    return chosen
 
 
 def _opening(text: str, size: int = SNIPPET_CHARS) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from whoosh import query
 
+from .postings import frequency
 from .queries import AllWordsBonus, Concept, DocSet, Excluding, FieldsTerm
 from .ranking import Ranking
 from .scoring import BM25, BM25F, bm25, bm25f
@@ -213,7 +214,7 @@ def cost(q: query.Query, reader) -> int:
     if isinstance(q, DocSet):
         return reader.doc_count_all()
     if isinstance(q, FieldsTerm):
-        return sum(reader.doc_frequency(f, q.text) for f in q.weights if f in reader.schema)
+        return sum(frequency(reader, f, q.text) for f in q.weights)
     if isinstance(q, AllWordsBonus):
         return cost(q.child, reader) + sum(cost(c, reader) for c in q.clauses)
     children = q.children() if q.is_leaf() is False else []
@@ -221,8 +222,7 @@ def cost(q: query.Query, reader) -> int:
         return sum(cost(c, reader) for c in children)
     total = 0
     for fieldname, text in q.terms():
-        if fieldname in reader.schema:
-            total += reader.doc_frequency(fieldname, text)
+        total += frequency(reader, fieldname, text)
     return total
 
 

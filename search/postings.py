@@ -87,7 +87,7 @@ def postings(reader, fieldname: str, btext: bytes) -> Postings:
         if found is not None:
             _postings.move_to_end(key)
             return found
-    if (fieldname, btext) not in reader:
+    if not frequency(reader, fieldname, btext):
         return EMPTY
     ids: list[int] = []
     weights: list[float] = []
@@ -104,6 +104,111 @@ def postings(reader, fieldname: str, btext: bytes) -> Postings:
                 _, old = _postings.popitem(last=False)
                 _postings_held -= old.ids.nbytes + old.weights.nbytes
     return decoded
+
+
+# A segment field's term statistics are looked up a term at a time (some 30 microseconds each,
+# in the on-disk term table) until the field has needed this many; then every term's are read in
+# one pass (a tenth of a second for the archive's body field of one segment) and kept for the
+# process. A one-off query (`search query`) never pays for the pass; a server soon has it.
+LOOKUPS_BEFORE_TABLE = 2000
+
+
+class _FieldStats:
+    """One segment field's terms: (document frequency, total weight) by term."""
+
+    def __init__(self):
+        self.terms: dict[bytes, tuple[int, float]] = {}
+        self.complete = False
+        self.lock = threading.Lock()
+
+
+_field_stats: dict[tuple, _FieldStats] = {}
+_field_stats_lock = threading.Lock()
+
+
+def frequency(reader, fieldname: str, text: str | bytes) -> int:
+    """How many documents (deleted ones included, as Whoosh counts) hold a term: in one
+    segment, or summed over an index's segments, from the kept statistics (`_FieldStats`):
+    a query asks for the same counts several times (its cost, its IDFs, which of its words
+    exist), and the next query again."""
+    return int(_frequency(reader, fieldname, text)[0])
+
+
+def total_weight(reader, fieldname: str, text: str | bytes) -> float:
+    """The sum of a term's weights (Whoosh's collection frequency), kept as `frequency` is."""
+    return float(_frequency(reader, fieldname, text)[1])
+
+
+def _frequency(reader, fieldname: str, text: str | bytes) -> tuple[int, float]:
+    if fieldname not in reader.schema:
+        return (0, 0.0)
+    btext = reader.schema[fieldname].to_bytes(text) if isinstance(text, str) else text
+    leaves = reader.leaf_readers() if hasattr(reader, "leaf_readers") else [(reader, 0)]
+    count, weight = 0, 0.0
+    for leaf, _ in leaves:
+        found = _segment_stats(leaf, fieldname, btext)
+        count += found[0]
+        weight += found[1]
+    return count, weight
+
+
+def read_field_stats(reader, fieldname: str) -> None:
+    """Read every term's statistics of a segment field now, in one pass (a server warming up)."""
+    stats = _stats_of(reader, fieldname)
+    with stats.lock:
+        if not stats.complete:
+            stats.terms = {term: (info.doc_frequency(), info.weight()) for term, info in reader.iter_field(fieldname)}
+            stats.complete = True
+
+
+def _stats_of(reader, fieldname: str) -> _FieldStats:
+    key = (segment_key(reader), fieldname)
+    stats = _field_stats.get(key)
+    if stats is None:
+        with _field_stats_lock:
+            stats = _field_stats.setdefault(key, _FieldStats())
+    return stats
+
+
+def _segment_stats(reader, fieldname: str, btext: bytes) -> tuple[int, float]:
+    stats = _stats_of(reader, fieldname)
+    found = stats.terms.get(btext)
+    if found is not None or stats.complete:
+        return found or (0, 0.0)
+    if len(stats.terms) >= LOOKUPS_BEFORE_TABLE:
+        read_field_stats(reader, fieldname)
+        return stats.terms.get(btext, (0, 0.0))
+    # 0 for a term the segment lacks
+    found = (reader.doc_frequency(fieldname, btext), reader.frequency(fieldname, btext))
+    stats.terms[btext] = found
+    return found
+
+
+_memos: dict[str, dict] = {}
+_memos_lock = threading.Lock()
+
+
+def segment_memo(name: str) -> dict:
+    """A process-wide dict for figures worked out per segment (its keys start with the
+    segment's `segment_key`), shared by the threads (each has its own readers) and dropped with
+    the segment's generation like the postings."""
+    with _memos_lock:
+        return _memos.setdefault(name, {})
+
+
+def remembered(name: str, key: tuple, make, bound: int):
+    """`make()`, kept in the process-wide memo `name` under `key` (which starts with a segment
+    key), the latest `bound` of them."""
+    memo = segment_memo(name)
+    found = memo.get(key)
+    if found is None:
+        found = make()
+        with _memos_lock:
+            memo[key] = found
+            if len(memo) > bound:
+                for old in list(memo)[: len(memo) - bound]:
+                    memo.pop(old, None)
+    return found
 
 
 def cached_bytes() -> int:
@@ -131,6 +236,12 @@ def forget_other_generations(folder: Path | str) -> None:
         for key in stale:
             old = _postings.pop(key)
             _postings_held -= old.ids.nbytes + old.weights.nbytes
+    with _field_stats_lock:
+        for key in [k for k in _field_stats if len(k[0]) == 2 and k[0][0] != current and os.path.dirname(k[0][0]) == parent]:
+            del _field_stats[key]
+    for memo in _memos.values():
+        for key in [k for k in list(memo) if len(k[0]) == 2 and k[0][0] != current and os.path.dirname(k[0][0]) == parent]:
+            memo.pop(key, None)
 
 
 def segment_key(reader) -> tuple:
@@ -149,9 +260,10 @@ def length_bytes(reader, fieldname: str) -> np.ndarray | None:
     """A segment's field lengths, one byte a document as Whoosh stores them (0: none; decode
     with `LENGTH_OF_BYTE`), read once and kept with the reader; None when the reader is not a
     plain segment reader or the field keeps no lengths."""
-    cache = reader.__dict__.setdefault("_search_length_bytes", {})
-    if fieldname in cache:
-        return cache[fieldname]
+    key = (segment_key(reader), fieldname)
+    memo = segment_memo("length bytes")
+    if key in memo:
+        return memo[key]
     found = None
     raw = _length_column(reader, fieldname)
     if raw is not None:
@@ -159,7 +271,7 @@ def length_bytes(reader, fieldname: str) -> np.ndarray | None:
         found = np.zeros(size, np.uint8)
         column = np.frombuffer(raw, dtype=np.uint8)[:size]
         found[: len(column)] = column
-    cache[fieldname] = found
+    memo[key] = found
     return found
 
 
@@ -184,15 +296,15 @@ def deleted(reader) -> np.ndarray | None:
     """The segment's deleted documents as a boolean mask, or None when it has none."""
     if not reader.has_deletions():
         return None
-    cache = reader.__dict__.get("_search_deleted")
-    if cache is None:
-        cache = np.zeros(reader.doc_count_all(), bool)
+    def mask() -> np.ndarray:
+        found = np.zeros(reader.doc_count_all(), bool)
         gone = getattr(reader, "deleted_docs_set", None)
         if gone is None:
-            gone = [d for d in range(len(cache)) if reader.is_deleted(d)]
-        cache[list(gone)] = True
-        reader.__dict__["_search_deleted"] = cache
-    return cache
+            gone = [d for d in range(len(found)) if reader.is_deleted(d)]
+        found[list(gone)] = True
+        return found
+
+    return remembered("deleted", (segment_key(reader),), mask, 10_000)
 
 
 def values(reader, fieldname: str, btext: bytes, docs: set[int]) -> dict[int, bytes]:

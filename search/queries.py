@@ -15,15 +15,13 @@ what runs a query the executor cannot plan.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import numpy as np
 from whoosh import query
 from whoosh.matching import AndNotMatcher, ListMatcher, Matcher, NullMatcher, ReadTooFar, WrappingMatcher
 from whoosh.query import qcore
 from whoosh.query.wrappers import WrappingQuery
 
-from .postings import length_bytes, postings
+from .postings import frequency, length_bytes, postings, remembered, segment_key
 from .scoring import BM25F, Weighting, bm25f
 
 EXHAUSTED = 2**31  # the id of a matcher past its last posting: beyond any document number
@@ -65,11 +63,11 @@ class FieldsTerm(qcore.Query):
         return None
 
     def estimate_size(self, ixreader):
-        return sum(ixreader.doc_frequency(f, self.text) for f in self.weights if f in ixreader.schema)
+        return sum(frequency(ixreader, f, self.text) for f in self.weights)
 
     def present_fields(self, schema, reader) -> list[tuple[str, float]]:
         """The fields, with their weights, where the word is in this segment."""
-        return [(f, w) for f, w in self.weights.items() if w and f in schema and (f, self.text) in reader]
+        return [(f, w) for f, w in self.weights.items() if w and f in schema and frequency(reader, f, self.text)]
 
     def matcher(self, searcher, context=None):
         reader = searcher.reader()
@@ -246,16 +244,8 @@ class DocSet(qcore.Query):
 
     def segment_docs(self, reader) -> np.ndarray:
         """`doc_set`, kept with the segment's reader for the query's other uses (and the next query)."""
-        memo = reader.__dict__.setdefault("_search_docsets", OrderedDict())
-        key = (type(self).__name__, self._key())
-        found = memo.get(key)
-        if found is None:
-            found = memo[key] = self.doc_set(reader)
-            while len(memo) > 64:
-                memo.popitem(last=False)
-        else:
-            memo.move_to_end(key)
-        return found
+        key = (segment_key(reader), type(self).__name__, self._key())
+        return remembered("document sets", key, lambda: self.doc_set(reader), 256)
 
     def field(self):
         return self.fieldname

@@ -30,6 +30,7 @@ from .aliases import ALIAS_GROUPS
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError, QueryTooCostly
 from .lexicon import Lexicon
+from .plan import cost
 from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm
 from .ranking import Ranking
 from .settings import MAX_BOOST, MAX_QUERY_CHARS, WorkBudget
@@ -170,7 +171,7 @@ class QueryReader:
         if type(scored) is query.Or:  # named, for explain; not normalized again
             scored = NaturalOr(scored.subqueries, boost=scored.boost)
         # Words found nowhere in the archive cannot be matched, so they do not count.
-        present = [w for w in words if w.estimate_size(reader) > 0]
+        present = [w for w in words if cost(w, reader) > 0]
         if len(present) > 1 and self.ranking.all_words_bonus:
             scored = AllWordsBonus(scored, present, 1.0 + self.ranking.all_words_bonus)
         if filters:

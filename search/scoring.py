@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import scoring
 
-from .postings import LENGTH_OF_BYTE, length_bytes
+from .postings import LENGTH_OF_BYTE, frequency, length_bytes, total_weight
 from .ranking import Ranking
 
 
@@ -142,32 +142,37 @@ class BM25F:
                             *details) + ((Explanation(self.boost, "boost"),) if self.boost != 1.0 else ()))
 
 
-UNION_DF_CACHE = 20_000  # (word, fields) document frequencies kept per searcher
+UNION_DF_CACHE = 100_000  # (segment, word, fields) document counts kept per process
 
 
 def union_frequency(searcher, text: str, fieldnames: tuple[str, ...]) -> int:
     """How many documents hold `text` in any of the fields, over the whole index (deleted ones
-    included, as Whoosh's doc_frequency counts them): the IDF of a BM25F word. Kept with the
-    searcher, up to UNION_DF_CACHE words (random words would fill it for ever)."""
-    from .postings import postings
+    included, as Whoosh's doc_frequency counts them): the IDF of a BM25F word. Each segment's
+    count is kept for the process (its threads share it), up to UNION_DF_CACHE of them (random
+    words would fill it for ever)."""
+    from .postings import postings, segment_key, segment_memo
 
+    counts = segment_memo("union frequency")
     parent = searcher.get_parent() if hasattr(searcher, "get_parent") else searcher
-    cache = parent.__dict__.setdefault("_search_union_df", {})
-    key = (text, fieldnames)
-    if key not in cache:
-        if len(cache) >= UNION_DF_CACHE:
-            cache.clear()
-        total = 0
-        for sub, _ in parent.leaf_searchers():
-            reader = sub.reader()
-            present = [f for f in fieldnames if f in reader.schema and (f, text) in reader]
+    total = 0
+    for sub, _ in parent.leaf_searchers():
+        reader = sub.reader()
+        key = (segment_key(reader), text, fieldnames)
+        count = counts.get(key)
+        if count is None:
+            present = [f for f in fieldnames if frequency(reader, f, text)]
             if len(present) == 1:
-                total += reader.doc_frequency(present[0], text)
+                count = frequency(reader, present[0], text)
             elif present:
                 found = [postings(reader, f, reader.schema[f].to_bytes(text)).ids for f in present]
-                total += len(np.unique(np.concatenate(found)))
-        cache[key] = total
-    return cache[key]
+                count = len(np.unique(np.concatenate(found)))
+            else:
+                count = 0
+            if len(counts) >= UNION_DF_CACHE:
+                counts.clear()
+            counts[key] = count
+        total += count
+    return total
 
 
 def bm25f(searcher, word: str, weights: dict[str, float], ranking: Ranking, boost: float = 1.0,
@@ -184,13 +189,48 @@ def bm25f(searcher, word: str, weights: dict[str, float], ranking: Ranking, boos
 def bm25(searcher, fieldname: str, word: str, btext: bytes, ranking: Ranking, boost: float = 1.0) -> BM25:
     """The scorer of a word in a field, with the whole index's statistics."""
     parent = searcher.get_parent() if hasattr(searcher, "get_parent") else searcher
-    idf = robertson_idf(parent.doc_frequency(fieldname, btext), parent.doc_count_all())
-    return BM25(word, fieldname, idf, ranking.k1, ranking.b(fieldname), parent.avg_field_length(fieldname) or 1.0, boost)
+    idf = robertson_idf(frequency(parent.reader(), fieldname, btext), parent.doc_count_all())
+    return BM25(word, fieldname, idf, ranking.k1, ranking.b(fieldname), average_length(parent, fieldname), boost)
 
 
 def field_norm(searcher, fieldname: str, weight: float, ranking: Ranking) -> FieldNorm:
     parent = searcher.get_parent() if hasattr(searcher, "get_parent") else searcher
-    return FieldNorm(fieldname, weight, ranking.b(fieldname), parent.avg_field_length(fieldname) or 1.0)
+    return FieldNorm(fieldname, weight, ranking.b(fieldname), average_length(parent, fieldname))
+
+
+def average_length(searcher, fieldname: str) -> float:
+    """The field's average length over the index, worked out once per searcher."""
+    averages = searcher.__dict__.setdefault("_search_average_lengths", {})
+    if fieldname not in averages:
+        averages[fieldname] = searcher.avg_field_length(fieldname) or 1.0
+    return averages[fieldname]
+
+
+def key_terms(searcher, fieldname: str, text: str, count: int) -> list[tuple[str, float]]:
+    """The `count` words that best tell `text` apart from the index, with their weights: what
+    Whoosh's `key_terms_from_text` (its Bo1 model, unnormalized, as `more_like` asks) gives, a
+    test checks, with the collection frequencies looked up once and kept (`postings.frequency`)
+    instead of once a word and page."""
+    field = searcher.schema[fieldname]
+    reader = searcher.reader()
+    in_text: dict[str, float] = {}
+    total = 0.0
+    for btext, _, weight, _ in field.index(text):
+        word = field.from_bytes(btext)
+        in_text[word] = in_text.get(word, 0.0) + weight
+        total += weight
+    size = reader.doc_count_all()
+    scored = []
+    best = 0.0
+    for word, weight in in_text.items():
+        if not frequency(reader, fieldname, word):
+            continue
+        f = total_weight(reader, fieldname, word) / size
+        score = weight * math.log((1.0 + f) / f, 2) + math.log(1.0 + f, 2)
+        best = max(best, score)
+        scored.append((score, word))
+    ranked = sorted(((score / best, word) for score, word in scored), key=lambda x: (0 - x[0], x[1]))
+    return [(word, weight) for weight, word in ranked[:count]]
 
 
 class Weighting(scoring.WeightingModel):
@@ -204,7 +244,7 @@ class Weighting(scoring.WeightingModel):
 
     def idf(self, searcher, fieldname, text):
         parent = searcher.get_parent()
-        return robertson_idf(parent.doc_frequency(fieldname, text), parent.doc_count_all())
+        return robertson_idf(frequency(parent.reader(), fieldname, text), parent.doc_count_all())
 
     def scorer(self, searcher, fieldname, text, qf=1):
         if not searcher.schema[fieldname].scorable:

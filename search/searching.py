@@ -16,7 +16,9 @@ import contextlib
 import datetime
 import heapq
 import math
+import os
 import re
+import threading
 import time
 import zlib
 from collections import Counter
@@ -36,10 +38,10 @@ from .documents import Document
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
 from .highlighting import Marker, Snippet
 from .plan import cost, describe, make_plan
-from .postings import check_codec, forget_other_generations
+from .postings import check_codec, forget_other_generations, frequency, length_bytes, read_field_stats
 from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
-from .scoring import Explanation, Weighting
+from .scoring import Explanation, Weighting, key_terms
 from .settings import DEFAULT_LIMIT, MAX_FACET_VALUES, MAX_LIMIT, WorkBudget
 
 SORTS = ("relevance", "newest", "oldest")
@@ -292,10 +294,23 @@ class SearchIndex:
             doc_id=stored.get("doc_id"),
         )
 
+    def warm(self) -> None:
+        """Read now what the first searches would otherwise read one at a time: the dates and
+        categories, the text fields' term statistics and lengths (a server's worker does this
+        as it starts, so that its first requests do not wait for it)."""
+        self.columns()
+        for sub, _ in self._searcher.leaf_searchers():
+            reader = sub.reader()
+            for fieldname in ("title", "body", "tags"):
+                if fieldname in reader.schema:
+                    read_field_stats(reader, fieldname)
+                    length_bytes(reader, fieldname)
+
     def columns(self) -> Columns:
-        """Each document's date and categories, read once per generation."""
+        """Each document's date and categories, read once per generation and process (the
+        threads of a server share them)."""
         if self._columns is None:
-            self._columns = Columns(self._searcher.reader())
+            self._columns = _shared_columns(self.root / self.generation, self._searcher.reader())
         return self._columns
 
     def mark(self, text: str, query_text: str) -> list[list[int]]:
@@ -312,7 +327,7 @@ class SearchIndex:
         (`Kishda` -> `Kishida`), or None when every word is known."""
         reader = self._searcher.reader()
         return lexicon.suggest(
-            text, self.lexicon, lambda stemmed: bool(reader.doc_frequency("body", stemmed) or reader.doc_frequency("title", stemmed))
+            text, self.lexicon, lambda stemmed: bool(frequency(reader, "body", stemmed) or frequency(reader, "title", stemmed))
         )
 
     # --- Documents -------------------------------------------------------------------------
@@ -352,7 +367,7 @@ class SearchIndex:
         docnum = self._docnum(path)
         searcher = self._searcher
         text = _body(searcher.stored_fields(docnum))[:20000]  # the key terms are all in the first pages
-        terms = searcher.key_terms_from_text("body", text, numterms=25, normalize=False)  # as more_like
+        terms = key_terms(searcher, "body", text, 25)  # as more_like
         if not terms:
             return []
         found = self.matches(query.Or([query.Term("body", word, boost=weight) for word, weight in terms]))
@@ -374,6 +389,24 @@ class SearchIndex:
             documents=len(live), first_date=first, last_date=last, tags=_top(columns.tag_counts(live)),
             built=self.meta.get("built"),
         )
+
+
+_columns: dict[tuple, Columns] = {}
+_columns_lock = threading.Lock()
+
+
+def _shared_columns(folder: Path, reader) -> Columns:
+    """One Columns per generation and process, known by the folder's identity (a deleted and
+    rebuilt index reuses the names); the two most recent are kept."""
+    st = os.stat(folder)
+    key = (os.path.abspath(folder), st.st_dev, st.st_ino)
+    with _columns_lock:
+        found = _columns.get(key)
+        if found is None:
+            found = _columns[key] = Columns(reader)
+            while len(_columns) > 2:
+                del _columns[next(iter(_columns))]
+        return found
 
 
 class _TimedCollector(UnlimitedCollector):

@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from search import QueryError, QueryTimeout, QueryTooCostly, analysis, build_index, open_index, plan, queries, scoring
+from search import QueryError, QueryTimeout, QueryTooCostly, analysis, build_index, open_index, plan, postings, queries, scoring
 from search.deadline import Deadline
 from search.highlighting import MAX_ALTERNATIVES, Marker
 from search.settings import MAX_LIMIT, WorkBudget
@@ -352,7 +352,7 @@ def test_the_stem_and_document_frequency_caches_stay_bounded(small_index, monkey
             words = " ".join("".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7)) for _ in range(10))
             ix.search(words)
             assert len(analysis._stem_cache) <= 500
-            assert len(ix._searcher.__dict__.get("_search_union_df", {})) <= 300
+            assert len(postings.segment_memo("union frequency")) <= 300
 
 
 # --- Snippets whose cost does not grow with the expansions -----------------------------------

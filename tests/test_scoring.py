@@ -248,3 +248,20 @@ def test_decoded_postings_and_lengths_are_whooshs(mixed_index):
                         from whoosh.util.numeric import length_to_byte
 
                         assert lengths[docnum] == length_to_byte(reader.doc_field_length(docnum, fieldname))
+
+
+def test_term_statistics_are_whooshs_looked_up_or_read_in_one_pass(mixed_index, monkeypatch):
+    """Counted a term at a time, then (past LOOKUPS_BEFORE_TABLE) read for the whole field in
+    one pass: the same figures as Whoosh's reader gives, for terms it has and terms it lacks."""
+    from search import postings as postings_module
+
+    monkeypatch.setattr(postings_module, "LOOKUPS_BEFORE_TABLE", 3)
+    monkeypatch.setattr(postings_module, "_field_stats", {})
+    with open_index(mixed_index) as ix:
+        reader = ix.searcher.reader()
+        for fieldname in ("title", "body", "tags"):
+            terms = [t for t in reader.lexicon(fieldname)] + [b"zqnothing", b"russia"]
+            for btext in terms:
+                assert postings_module.frequency(reader, fieldname, btext) == reader.doc_frequency(fieldname, btext)
+                assert postings_module.total_weight(reader, fieldname, btext) == reader.frequency(fieldname, btext)
+        assert all(stats.complete for stats in postings_module._field_stats.values())

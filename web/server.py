@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,10 +111,23 @@ def _run_one(index: Path, listener: socket.socket, limits: Limits) -> None:
                 channel.will_close = True
 
     server.maintenance = maintenance
+    threading.Thread(target=_warm, args=(app,), daemon=True).start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
+
+
+def _warm(app) -> None:
+    """Read the index's statistics and columns in the background as the worker starts; they are
+    shared by its threads. No index yet, or a damaged one: the requests say so, not this."""
+    indexes = app.extensions["search"]
+    try:
+        indexes.get().warm()
+    except Exception:  # noqa: BLE001 - warming is an optimisation; a request reports any problem
+        pass
+    finally:
+        indexes.close()
 
 
 class _SecureErrorTask(ErrorTask):
