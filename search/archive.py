@@ -131,6 +131,10 @@ def _inside(path: str, real_root: str) -> bool:
 _PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 
 
+# A path of plain parts (none empty, ".", "..", nor a drive letter) needs no other check.
+_PLAIN_PATH = re.compile(r"(?![A-Za-z]:)(?:(?!\.\.?/)(?!\.\.?$)[\w\-.]+/)*(?!\.\.?$)[\w\-.]+", re.ASCII)
+
+
 def path_problem(path: str) -> str | None:
     """Why `path` cannot be a document's identity, or None when it can.
 
@@ -139,6 +143,8 @@ def path_problem(path: str) -> str | None:
     the archive. So the indexer skips, with this reason, a file whose path the page would
     refuse: it would be found but could not be opened.
     """
+    if _PLAIN_PATH.fullmatch(path):  # the usual case, in one test: letters, digits, - _ . and /
+        return None
     try:
         path.encode("utf-8")
     except UnicodeEncodeError:

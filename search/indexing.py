@@ -37,7 +37,10 @@ WRITER_LIMIT_MB = 128
 MIN_FILES_PER_WORKER = 400
 # A file whose mtime is this close to the last run's start may have changed again within the
 # filesystem's timestamp resolution, so --update compares its content hash.
+# (With timestamps finer than a second, as most filesystems keep them, a tenth of a second: the
+# clock that stamps files ticks every few milliseconds.)
 RACY_SECONDS = 2.0
+RACY_SECONDS_FINE = 0.1
 
 
 @dataclass
@@ -210,8 +213,9 @@ def _update(
     archive: Path, index: Path, current: storage.Generation, manifest: dict, progress: Progress | None, started: float
 ) -> IndexReport:
     known: dict[str, list] = manifest.get("files", {})
-    racy_after = float(manifest.get("started", 0)) - RACY_SECONDS
     files, problems = list_archive(archive)
+    fine = any(f.mtime_ns % 1_000_000_000 for f in files[:2000])  # coarse stamps (FAT, HFS+) are whole seconds
+    racy_after = float(manifest.get("started", 0)) - (RACY_SECONDS_FINE if fine else RACY_SECONDS)
     present = {f.path for f in files}
     removed = [path for path in known if path not in present]
     to_read: list[ArchiveFile] = []
@@ -261,8 +265,10 @@ def _update(
         # The spelling words stay true to the index: those of the removed documents, and of the
         # old versions of changed ones, are taken out ("did you mean" offered deleted words).
         replaced = [f.path for f in to_read if f.path in known and known[f.path][3] is None]
-        old_words = lexicon.read_words(current.path / lexicon.WORDS) - _words_of(current.path, removed + replaced)
-        lexicon.write_words(partial / lexicon.WORDS, old_words + result.words)
+        words = lexicon.read_words(current.path / lexicon.WORDS)
+        words.subtract(_words_of(current.path, removed + replaced))
+        words.update(result.words)
+        lexicon.write_words(partial / lexicon.WORDS, words)  # words counted 0 are left out
         storage.publish(index, partial, _meta(archive, documents, started, current.meta.get("ranking") or Ranking().index_settings()))
     except OSError as exc:
         shutil.rmtree(partial, ignore_errors=True)

@@ -27,21 +27,18 @@ OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")  # Whoosh's, in capitals:
 def write_words(path: Path, words: Counter) -> None:
     """A generation's word list (its WORDS file): each word and its document count, sorted."""
     with open(path, "w", encoding="utf-8") as handle:
-        handle.writelines(f"{word}\t{count}\n" for word, count in sorted(words.items()) if count > 0)
+        handle.write("".join([f"{word}\t{count}\n" for word, count in sorted(words.items()) if count > 0]))
 
 
 def read_words(path: Path) -> Counter:
     """A generation's word list; empty when it is missing or unreadable (spelling then offers
     nothing, and prefixes match nothing, but searching works)."""
-    words: Counter = Counter()
     try:
         with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                word, _, count = line.rstrip("\n").partition("\t")
-                words[word] = int(count or 0)
+            parts = handle.read().replace("\n", "\t").split("\t")[:-1]  # word, count, word, count, ...
+        return Counter(dict(zip(parts[0::2], map(int, parts[1::2]))))
     except (OSError, ValueError):
         return Counter()
-    return words
 
 
 class Lexicon:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from search.archive import ArchiveFile, Unreadable, list_archive
 from search.cleaning import clean_body, clean_inline
@@ -205,3 +208,17 @@ def test_yaml_error_line_is_the_files_line():
     raw = b"---\ntitle: ok\nbad: : :\n---\nbody\n"
     with pytest.raises(Unreadable, match=r"\(line 3\)$"):
         parse_document("bad.md", raw)
+
+
+@settings(max_examples=500, deadline=None)
+@given(path=st.lists(st.sampled_from(["a", "b.md", ".", "..", "", ".md", "..md", "C:", "x y", "é", "a\\b", "\n", "-_.", "2024-07"]),
+                     min_size=1, max_size=5).map("/".join))
+def test_the_fast_path_check_agrees_with_the_full_one(path):
+    """path_problem answers a plain path from one expression; every path it so passes, the full
+    checks (after the expression) pass too."""
+    from search import archive
+
+    if archive._PLAIN_PATH.fullmatch(path):  # what the full checks refuse, restated
+        assert not path.startswith("/") and all(part not in ("", ".", "..") for part in path.split("/"))
+        assert not archive._PATH_CONTROL.search(path) and "\\" not in path and not re.match(r"[A-Za-z]:", path)
+        path.encode("utf-8")
