@@ -311,6 +311,38 @@ def measure_web(index: Path, queries, requests: int, clients: int = 8) -> dict:
     }
 
 
+def measure_pages(index: Path, queries, documents: int = 200) -> dict:
+    """The search page and the document page (with its more-like-this) in process, through the
+    app's test client: the median of each over the query set and over `documents` documents
+    opened once each (after others have warmed the process, as a running server is)."""
+    import random
+
+    from web import create_app
+
+    app = create_app({"SEARCH_INDEX": str(index), "TESTING": True})
+    client = app.test_client()
+    with open_index(index) as ix:
+        paths = [fields["path"] for fields in ix.searcher.all_stored_fields()]
+    random.Random(5).shuffle(paths)
+    searches = ["/?" + _api_path(text, options).split("?", 1)[1] for _, text, options in queries]
+    documents_ = ["/doc/" + urllib.parse.quote(path) for path in paths[: documents * 2]]
+    for url in searches[:20] + documents_[documents:]:  # warm-up, on other documents than those timed
+        client.get(url)
+
+    def median_ms(urls: list[str]) -> float:
+        times = []
+        for url in urls:
+            started = time.perf_counter()
+            client.get(url)
+            times.append(time.perf_counter() - started)
+        return round(statistics.median(times) * 1000, 2)
+
+    search_ms, document_ms = median_ms(searches), median_ms(documents_[:documents])
+    app.extensions["search"].close()
+    return {"search_page_ms": search_ms, "document_page_ms": document_ms, "documents": documents,
+            "ratio": round(document_ms / search_ms, 2)}
+
+
 def _api_path(text: str, options: dict) -> str:
     params = [("q", text)] + [("tag", t) for t in options.get("tags", [])]
     params += [(k, options[k]) for k in ("since", "until", "sort") if k in options]
@@ -491,6 +523,12 @@ def show_cli(report: dict) -> None:
           [[cli["runs"], cli["query_process_median_s"], cli["python_startup_median_s"], cli["imports_flask"]]])
 
 
+def show_pages(report: dict) -> None:
+    pages = report["pages"]
+    table("Pages in process (median; each document opened once)", ["search page ms", "document page ms", "document/search"],
+          [[pages["search_page_ms"], pages["document_page_ms"], f"{pages['ratio']:.2f}x"]])
+
+
 def show_web(report: dict) -> None:
     web = report["web"]
     table("The web: /api/search under search serve, 8 concurrent clients",
@@ -518,8 +556,8 @@ def show_growth(report: dict) -> None:
             g["query_p50_ms"], g["query_p99_ms"]] for g in report["growth"]])
 
 
-SECTIONS = {"rebuild": show_rebuild, "update": show_update, "queries": show_queries, "cli": show_cli,
-            "web": show_web, "peers": show_peers, "growth": show_growth}
+SECTIONS = {"rebuild": show_rebuild, "update": show_update, "queries": show_queries, "pages": show_pages,
+            "cli": show_cli, "web": show_web, "peers": show_peers, "growth": show_growth}
 
 
 def show(report: dict) -> None:
@@ -579,6 +617,10 @@ def main(argv=None) -> int:
         print("queries ...", file=sys.stderr)
         report["queries"] = measure_queries(index, queries, repeats)
         show_queries(report)
+
+        print("pages ...", file=sys.stderr)
+        report["pages"] = measure_pages(index, queries, 50 if quick else 200)
+        show_pages(report)
 
         print("cli ...", file=sys.stderr)
         report["cli"] = measure_cli(index, 5 if quick else 10)

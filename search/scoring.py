@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from whoosh import scoring
 
-from .postings import LENGTH_OF_BYTE, frequency, length_bytes, total_weight
+from .postings import LENGTH_OF_BYTE, frequency, length_bytes, term_statistics
 from .ranking import Ranking
 
 
@@ -211,21 +211,21 @@ def key_terms(searcher, fieldname: str, text: str, count: int) -> list[tuple[str
     Whoosh's `key_terms_from_text` (its Bo1 model, unnormalized, as `more_like` asks) gives, a
     test checks, with the collection frequencies looked up once and kept (`postings.frequency`)
     instead of once a word and page."""
-    field = searcher.schema[fieldname]
+    from .analysis import index_terms
+
     reader = searcher.reader()
-    in_text: dict[str, float] = {}
-    total = 0.0
-    for btext, _, weight, _ in field.index(text):
-        word = field.from_bytes(btext)
-        in_text[word] = in_text.get(word, 0.0) + weight
-        total += weight
+    boost = searcher.schema[fieldname].format.field_boost
+    # What the field's `index()` yields, without encoding the positions it does not need.
+    in_text = {word: len(positions) * boost for word, positions in index_terms(text).positions.items()}
     size = reader.doc_count_all()
     scored = []
     best = 0.0
+    statistics = term_statistics(reader, fieldname, list(in_text))
     for word, weight in in_text.items():
-        if not frequency(reader, fieldname, word):
+        documents, collection = statistics[word]
+        if not documents:
             continue
-        f = total_weight(reader, fieldname, word) / size
+        f = collection / size
         score = weight * math.log((1.0 + f) / f, 2) + math.log(1.0 + f, 2)
         best = max(best, score)
         scored.append((score, word))
