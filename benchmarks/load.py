@@ -394,6 +394,7 @@ class AttackReport:
     plain_max_ms: float
     plain_errors: int
     rss_after: dict = field(default_factory=dict)
+    burst_plain_ms: list = field(default_factory=list)  # a plain query right after each volley of the worst
 
 
 def attack_test(archive: Path, index: Path, attackers: int = 16, seconds: float = 30.0, processes: int = 2,
@@ -428,8 +429,21 @@ def attack_test(archive: Path, index: Path, attackers: int = 16, seconds: float 
             i += 1
         connection.close()
 
+    burst: list[float] = []
     try:
         run_load(port, request_mix(["x.md"], 100, 3), 4)  # warm-up
+        # Bursts first: the worst queries from every attacker at once, and a plain query right
+        # after them; then the sustained attack.
+        for round_ in range(10):
+            volley = [threading.Thread(target=_get_once, args=(port, attacks[(round_ + n) % len(attacks)])) for n in range(attackers)]
+            for thread in volley:
+                thread.start()
+            time.sleep(0.01)
+            begun = time.perf_counter()
+            _get_once(port, "/api/search?q=" + quote(WORDS[round_ % len(WORDS)]))
+            burst.append(time.perf_counter() - begun)
+            for thread in volley:
+                thread.join()
         threads_ = [threading.Thread(target=attacker, args=(n,)) for n in range(attackers)]
         for thread in threads_:
             thread.start()
@@ -464,12 +478,29 @@ def attack_test(archive: Path, index: Path, attackers: int = 16, seconds: float 
         attack_max_ms=_ms(attack_times[-1] if attack_times else 0), plain_requests=len(plain),
         plain_p50_ms=_ms(_pct(plain_times, 50)), plain_p99_ms=_ms(_pct(plain_times, 99)),
         plain_max_ms=_ms(plain_times[-1] if plain_times else 0), plain_errors=sum(1 for s, _ in plain if s != 200),
-        rss_after=rss,
+        rss_after=rss, burst_plain_ms=[_ms(t) for t in burst],
     )
+
+
+def _get_once(port: int, path: str) -> int:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        connection.request("GET", path)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except Exception:
+        return 0
+    finally:
+        connection.close()
 
 
 def print_attack(report: AttackReport, out=sys.stdout) -> None:
     mb = 1024 * 1024
+    if report.burst_plain_ms:
+        ordered = sorted(report.burst_plain_ms)
+        print(f"a plain query right after {report.attackers} of the worst queries at once, {len(ordered)} times: "
+              f"median {ordered[len(ordered) // 2]:.1f} ms, slowest {ordered[-1]:.1f} ms", file=out)
     print(f"{report.attackers} clients sending the {len(WORST)} worst queries for {report.seconds:.0f} s: "
           f"{sum(report.attack_statuses.values()):,} requests, statuses {dict(sorted(report.attack_statuses.items()))}, "
           f"p50 {report.attack_p50_ms:.1f} ms, slowest {report.attack_max_ms:.1f} ms", file=out)
@@ -530,7 +561,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--processes", type=int, default=2, help="search serve --processes")
-    parser.add_argument("--threads", type=int, default=8, help="search serve --threads")
+    parser.add_argument("--threads", type=int, default=4, help="search serve --threads")
     parser.add_argument("--no-rebuild", action="store_true", help="no rebuilds during the load")
     parser.add_argument("--random-words", action="store_true", help="searches of random words (memory must level off)")
     parser.add_argument("--attack", action="store_true", help="16 clients send the worst queries; time a plain one")

@@ -64,8 +64,9 @@ def search_command() -> list[str]:
 
 
 def scaled_archive(source: Path, target: Path, fraction: float = 1.0, copies: int = 1) -> int:
-    """A tree of symbolic links to a share of the archive's files, or to each file `copies`
-    times under new paths. Returns the number of files."""
+    """A tree of a share of the archive's files, or of each file `copies` times under new
+    paths: hard links where the filesystem allows, else copies (a symbolic link out of the
+    archive is skipped by the indexer). Returns the number of files."""
     files, _ = list_archive(source)
     step = max(1, round(1 / fraction)) if fraction < 1 else 1
     chosen = files[::step]
@@ -73,7 +74,10 @@ def scaled_archive(source: Path, target: Path, fraction: float = 1.0, copies: in
         for file in chosen:
             link = target / (f"copy{copy}" if copies > 1 else "") / file.path
             link.parent.mkdir(parents=True, exist_ok=True)
-            os.symlink(file.abspath, link)
+            try:
+                os.link(file.abspath, link)
+            except OSError:
+                shutil.copyfile(file.abspath, link)
     return len(chosen) * copies
 
 
@@ -249,8 +253,17 @@ def measure_cli(index: Path, runs: int) -> dict:
 # --- Web --------------------------------------------------------------------------------------
 
 
-def measure_web(index: Path, queries, requests: int, clients: int = 8) -> dict:
-    process = subprocess.Popen([*search_command(), "serve", "--index", str(index), "--port", "0"],
+def measure_web(index: Path, queries, requests: int, clients: int = 8, options: tuple[str, ...] = (), rounds: int = 3) -> dict:
+    """`rounds` runs of `requests` each against a fresh `search serve`; the round of median
+    throughput is reported, with every round's figures (the machine's speed drifts)."""
+    runs = sorted((_web_round(index, queries, requests, clients, options) for _ in range(rounds)),
+                  key=lambda r: r["requests_per_second"])
+    middle = runs[len(runs) // 2]
+    return {**middle, "rounds": [{k: r[k] for k in ("requests_per_second", "p50_ms", "p99_ms", "errors")} for r in runs]}
+
+
+def _web_round(index: Path, queries, requests: int, clients: int, options: tuple[str, ...]) -> dict:
+    process = subprocess.Popen([*search_command(), "serve", "--index", str(index), "--port", "0", *options],
                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
     try:
         line = process.stderr.readline()
@@ -531,10 +544,12 @@ def show_pages(report: dict) -> None:
 
 def show_web(report: dict) -> None:
     web = report["web"]
-    table("The web: /api/search under search serve, 8 concurrent clients",
+    table("The web: /api/search under search serve, 8 concurrent clients (the median of its rounds)",
           ["requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "errors", "RSS MB before", "after"],
           [[web["requests"], web["requests_per_second"], web["p50_ms"], web["p95_ms"], web["p99_ms"], web["errors"],
             web["server_rss_mb_before"], web["server_rss_mb_after"]]])
+    if web.get("rounds"):
+        print("rounds: " + "; ".join(f"{r['requests_per_second']} req/s, p99 {r['p99_ms']} ms" for r in web["rounds"]))
 
 
 def show_peers(report: dict) -> None:

@@ -197,7 +197,7 @@ def batch_command(queries, index_dir, limit, format_, output):
 @_index_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on; 0.0.0.0 for every interface.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64), help="Threads in each process.")
+@click.option("--threads", default=settings.SERVE_THREADS, show_default=True, type=click.IntRange(1, 64), help="Threads in each process.")
 @click.option("--processes", default=settings.serve_processes(), show_default=True, type=click.IntRange(1, 32), help="Server processes sharing the port (one core each).")
 @click.option("--deadline", default=settings.SERVE_DEADLINE_SECONDS, show_default=True, type=click.FloatRange(0.1, 600), help="Seconds a search may take before it stops with a 503.")
 @click.option("--connection-limit", default=settings.SERVE_CONNECTION_LIMIT, show_default=True, type=click.IntRange(1, 10_000), help="Connections each process serves at once; more wait.")

@@ -217,6 +217,8 @@ def cost(q: query.Query, reader) -> int:
         return sum(frequency(reader, f, q.text) for f in q.weights)
     if isinstance(q, AllWordsBonus):
         return cost(q.child, reader) + sum(cost(c, reader) for c in q.clauses)
+    if isinstance(q, query.Phrase):  # Whoosh's Phrase.terms() names its words only when asked for phrases
+        return sum(frequency(reader, q.fieldname, word) for word in q.words)
     children = q.children() if q.is_leaf() is False else []
     if children:
         return sum(cost(c, reader) for c in children)

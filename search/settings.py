@@ -61,7 +61,11 @@ SERVE_REQUEST_SECONDS = 10.0
 SERVE_CONNECTION_LIMIT = 250
 # Costly searches (see WorkBudget) each server process runs at once; one more is refused at once
 # with a 503 and Retry-After, so that the threads stay free for plain searches.
-SERVE_COSTLY_SLOTS = 2
+SERVE_COSTLY_SLOTS = 1
+# Threads in each server process. Searching holds Python's interpreter lock, so more threads
+# only share one core more finely: with 8, /api/search under 8 clients gave 104-131 requests/s
+# (p99 228-300 ms); with 4, 155-181 (p99 147-198 ms), in the same rounds (README, Performance).
+SERVE_THREADS = 4
 MAX_LIMIT = 1000
 DEFAULT_LIMIT = 10
 

@@ -38,7 +38,7 @@ RESTART_WINDOW = 60.0
 class Limits:
     """What each server process lets its clients hold (see the module's docstring)."""
 
-    threads: int = 8
+    threads: int = settings.SERVE_THREADS
     connection_limit: int = settings.SERVE_CONNECTION_LIMIT
     request_timeout: float = settings.SERVE_REQUEST_SECONDS
     deadline: float = settings.SERVE_DEADLINE_SECONDS
@@ -46,7 +46,7 @@ class Limits:
 
 
 def serve(
-    index: Path, host: str = "127.0.0.1", port: int = 8000, threads: int = 8, processes: int = 1,
+    index: Path, host: str = "127.0.0.1", port: int = 8000, threads: int = settings.SERVE_THREADS, processes: int = 1,
     limits: Limits | None = None,
 ) -> None:
     """Serve the search page with waitress until Ctrl-C or SIGTERM; the URL goes to stderr.
