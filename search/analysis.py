@@ -27,7 +27,7 @@ MAX_TOKEN_CHARS = 80  # longer "words" are junk (encoded data) and bloat the ter
 STOP_WORDS = frozenset(WHOOSH_STOP_WORDS)
 
 _stem_cache: dict[str, str] = {}
-STEM_CACHE = 200_000  # words; the archive has about 100,000, and queries bring any others
+STEM_CACHE = 100_000  # words; the archive has about 80,000, and queries bring any others
 
 
 def stem(word: str) -> str:

@@ -142,7 +142,7 @@ class BM25F:
                             *details) + ((Explanation(self.boost, "boost"),) if self.boost != 1.0 else ()))
 
 
-UNION_DF_CACHE = 100_000  # (segment, word, fields) document counts kept per process
+UNION_DF_CACHE = 20_000  # (segment, word, fields) document counts kept per process
 
 
 def union_frequency(searcher, text: str, fieldnames: tuple[str, ...]) -> int:
