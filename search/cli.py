@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 from typing import Any
 
@@ -123,8 +124,9 @@ def index_command(archive, index_dir, update, quiet, json_):
 @click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated on or before this day.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--explain", is_flag=True, help="Say how the query was read and how each score was made.")
+@click.option("--exact", is_flag=True, help="Search the words as typed, even when they find nothing.")
 @_json_option
-def query_command(text, index_dir, limit, page, tags, since, until, sort, explain, json_):
+def query_command(text, index_dir, limit, page, tags, since, until, sort, explain, exact, json_):
     """Search the index.
 
     \b
@@ -136,7 +138,8 @@ def query_command(text, index_dir, limit, page, tags, since, until, sort, explai
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
-        results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit, explain=explain)
+        results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit, explain=explain,
+                            exact=exact)
     if json_:
         from .serialize import to_dict
 
@@ -276,11 +279,14 @@ def _print_results(results) -> None:
     query, suggestion = _printable(results.query), _printable(results.suggestion or "")
     if results.corrected:
         click.echo(f'No results for "{query}". Showing results for "{suggestion}".')
+        click.echo(f'Search instead for "{query}": search query --exact {shlex.quote(results.query)}')
     elif results.suggestion:
         click.echo(f"Did you mean: {suggestion}?")
     if not results.total:
         click.echo(f'No results for "{query}".')
         return
+    if results.note:
+        click.echo(_printable(results.note))
     if results.reading:
         click.echo("Read as:")
         for line in results.reading:

@@ -72,6 +72,42 @@ def run(plan: Node, searcher) -> Matches:
     return Matches(np.concatenate(docnums), np.concatenate(scores))
 
 
+def coverage(plan: Node, searcher) -> tuple[Matches, int] | None:
+    """For a query of plain words (a plan with the all-words bonus): each matching document
+    with the number of its words it holds (aliases and stems counting as the word), and how
+    many words there are; None for any other query."""
+    bonus = _find_bonus(plan)
+    if bonus is None:
+        return None
+    docnums, counts = [], []
+    for sub, offset in searcher.leaf_searchers():
+        segment = _Segment(sub.reader())
+        if not segment.size:
+            continue
+        held = np.zeros(segment.size, np.int64)
+        for clause in bonus.clauses:
+            held += _docs(clause, segment)
+        gone = deleted(segment.reader)
+        if gone is not None:
+            held[gone] = 0
+        local = np.flatnonzero(held)
+        docnums.append(local.astype(np.int64) + offset)
+        counts.append(held[local].astype(np.float64))
+    if not docnums:
+        return Matches(np.zeros(0, np.int64), np.zeros(0, np.float64)), len(bonus.clauses)
+    return Matches(np.concatenate(docnums), np.concatenate(counts)), len(bonus.clauses)
+
+
+def _find_bonus(node: Node) -> Bonus | None:
+    """The all-words bonus of a plain-words query, under its filters and exclusions."""
+    match node:
+        case Bonus():
+            return node
+        case Require(scored=scored) | Exclude(scored=scored):
+            return _find_bonus(scored)
+    return None
+
+
 def best(matches: Matches, count: int | None = None) -> np.ndarray:
     """Positions in `matches` by score, then document number (as Whoosh orders them); only the
     first `count` when given, found with a partial sort."""

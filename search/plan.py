@@ -208,6 +208,27 @@ def _label(q: query.Query) -> str:
     return str(q)
 
 
+def could_match(q: query.Query, reader) -> bool:
+    """Whether a query could match a document at all, as Whoosh's `estimate_size(reader) > 0`
+    decides it (a phrase needs every word in the index, an OR any clause), from the kept term
+    statistics: whether a typed word counts for the all-words bonus."""
+    if isinstance(q, DocSet):
+        return reader.doc_count_all() > 0
+    if isinstance(q, FieldsTerm):
+        return any(frequency(reader, f, q.text) for f in q.weights)
+    if type(q) is query.Term:
+        return frequency(reader, q.fieldname, q.text) > 0
+    if isinstance(q, query.Phrase):
+        return all(frequency(reader, q.fieldname, word) for word in q.words)
+    if type(q) is query.And:
+        return all(could_match(s, reader) for s in q.subqueries)
+    if type(q) is query.Require:
+        return could_match(q.b, reader)
+    if isinstance(q, query.CompoundQuery):  # OR, ANDNOT, ANDMAYBE: the sum of the clauses
+        return any(could_match(s, reader) for s in q.subqueries)
+    return q.estimate_size(reader) > 0
+
+
 def cost(q: query.Query, reader) -> int:
     """The postings a query will read, from the index's term statistics, before reading any.
     A filter counts its documents; the all-words bonus reads its words again."""

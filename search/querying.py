@@ -30,10 +30,10 @@ from .aliases import ALIAS_GROUPS
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError, QueryTooCostly
 from .lexicon import Lexicon
-from .plan import cost
+from .plan import could_match
 from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm
 from .ranking import Ranking
-from .settings import MAX_BOOST, MAX_QUERY_CHARS, WorkBudget
+from .settings import MAX_BOOST, WorkBudget
 from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser
 
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
@@ -65,9 +65,11 @@ class QueryReader:
         self.parser = make_parser(schema)
         self.aliases = _alias_table(self.analyzer)
 
+    def alias_stems(self, stems: tuple[str, ...]) -> list[tuple[str, ...]]:
+        """The stems of each other name of the alias group that `stems` name, if any."""
+        return [tuple(t.text for t in self.analyzer(name, mode="query")) for name, _ in self.aliases.get(stems, [])]
+
     def read(self, text: str, reader) -> ParsedQuery:
-        if len(text) > MAX_QUERY_CHARS:
-            raise QueryError(f"the query is too long ({len(text)} characters; the limit is {MAX_QUERY_CHARS})")
         text = _CONTROL.sub(" ", text)
         if not text.strip():
             raise QueryError("the query is empty")
@@ -171,7 +173,7 @@ class QueryReader:
         if type(scored) is query.Or:  # named, for explain; not normalized again
             scored = NaturalOr(scored.subqueries, boost=scored.boost)
         # Words found nowhere in the archive cannot be matched, so they do not count.
-        present = [w for w in words if cost(w, reader) > 0]
+        present = [w for w in words if could_match(w, reader)]
         if len(present) > 1 and self.ranking.all_words_bonus:
             scored = AllWordsBonus(scored, present, 1.0 + self.ranking.all_words_bonus)
         if filters:
@@ -245,8 +247,11 @@ class QueryReader:
         return None
 
     def _expand(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
-        """A prefix or wildcard becomes an OR of the stems of the archive's matching words."""
+        """A prefix or wildcard becomes an OR of the stems of the archive's matching words. Stars
+        with no letter (`**` in pasted Markdown, a footnote's `*`) are punctuation."""
         pattern = normalize(q.text)
+        if not any(c.isalnum() for c in pattern):
+            return query.NullQuery
         is_prefix = isinstance(q, query.Prefix)
         shown = q.text + ("*" if is_prefix else "")
         fields = ("title", "body", "tags") if q.fieldname == TEXT else (q.fieldname,)

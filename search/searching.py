@@ -37,7 +37,7 @@ from .columns import Columns, Filters
 from .documents import Document
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
 from .highlighting import Marker, Snippet
-from .plan import cost, describe, make_plan
+from .plan import Node, cost, describe, make_plan
 from .postings import check_codec, forget_other_generations, frequency, length_bytes, read_field_stats
 from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
@@ -83,6 +83,8 @@ class SearchResults:
     tags: list[FacetCount] | None = None  # counts with the other filters applied
     years: list[FacetCount] | None = None
     reading: list[str] | None = None  # how the query was read, when asked (explain=True)
+    note: str | None = None  # what the results are, when it is not what was asked (date order)
+    search_instead: str | None = None  # when corrected: the words typed, to run as they are (exact=True)
 
 
 @dataclass
@@ -170,12 +172,14 @@ class SearchIndex:
         facets: bool = False,
         snippets: bool = True,
         explain: bool = False,
+        exact: bool = False,
         deadline: deadlines.Deadline | None = None,
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
         QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
         the search passes its deadline: `deadline`, else the budget's `seconds`. With
-        `explain`, the results say how the query was read and how each score was made."""
+        `explain`, the results say how the query was read and how each score was made. A query
+        that finds nothing runs again as its suggestion, unless `exact`."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
@@ -194,7 +198,7 @@ class SearchIndex:
                 results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain)
                 suggestion = self.suggest(text)
                 corrected = False
-                if results.total == 0 and suggestion:
+                if results.total == 0 and suggestion and not exact:
                     try:
                         retry, _ = self._read(suggestion)
                     except QueryError:
@@ -206,6 +210,7 @@ class SearchIndex:
             results.query = text
             results.suggestion = suggestion
             results.corrected = corrected
+            results.search_instead = text if corrected else None
             results.seconds = round(time.perf_counter() - started, 4)
             return results
 
@@ -225,21 +230,27 @@ class SearchIndex:
     def matches(self, q: query.Query) -> executor.Matches:
         """Every match of a query, scored: by the executor, or by Whoosh's own matchers for a
         query it cannot plan."""
+        return self._scored(q)[1]
+
+    def _scored(self, q: query.Query) -> tuple[Node | None, executor.Matches]:
         plan = make_plan(q, self._searcher, self.ranking)
         if plan is not None:
-            return executor.run(plan, self._searcher)
+            return plan, executor.run(plan, self._searcher)
         # Every match, not Whoosh's top N: its collector prunes sub-matchers that can no longer
         # reach the top, and its count then misses their documents.
         collector = _TimedCollector()
         self._searcher.search_with_collector(q, collector)
         found = sorted((docnum, score) for score, docnum in collector.results().top_n)
-        return executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
+        return None, executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
 
     def _run(self, parsed: ParsedQuery, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
              snippets: bool, explain: bool) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
-        matches = self.matches(parsed.query)
+        plan, matches = self._scored(parsed.query)
+        note = None
+        if sort != "relevance" and plan is not None:
+            matches, note = self._every_word(plan, matches)
         tag_counts: Counter = Counter()
         year_counts: Counter = Counter()
         if wanted.active or facets or sort != "relevance":
@@ -274,8 +285,26 @@ class SearchIndex:
             suggestion=None, corrected=False, seconds=0.0, results=hits,
             tags=_top(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
-            reading=describe(plan) if plan is not None else ([str(parsed.query)] if explain else None),
+            reading=(describe(plan) if plan is not None else [str(parsed.query)]) if explain else None,
+            note=note,
         )
+
+    def _every_word(self, plan: Node, matches: executor.Matches) -> tuple[executor.Matches, str | None]:
+        """Sorted by date, plain words mean every word: an OR of them would list, newest first,
+        any document with any one of them. The documents with every word (an alias or a form
+        of a word counting as the word) are kept; when none has them all, those with the most,
+        with a note saying so."""
+        covered = executor.coverage(plan, self._searcher)
+        if covered is None:
+            return matches, None
+        held, words = covered
+        inside = np.isin(held.docnums, matches.docnums)
+        if not inside.any():
+            return matches, None
+        most = int(held.scores[inside].max())
+        keep = np.isin(matches.docnums, held.docnums[inside & (held.scores == most)])
+        note = None if most == words else f"No document has all {words} of the words; these have {most} of them."
+        return executor.Matches(matches.docnums[keep], matches.scores[keep]), note
 
     def _hit(self, rank: int, docnum: int, score: float, snippets: Marker | None, titles: Marker | None) -> Hit:
         """A result, from the document's stored fields: the one place a Hit is made."""
@@ -324,11 +353,18 @@ class SearchIndex:
 
     def suggest(self, text: str) -> str | None:
         """The query with each word the archive lacks replaced by its nearest common word
-        (`Kishda` -> `Kishida`), or None when every word is known."""
+        (`Kishda` -> `Kishida`), and a rare spelling by a far more common one (`Zelensky` ->
+        `Zelenskyy`); None when there is nothing to change. A word an alias stands in for is
+        known when the alias is in the archive (`DPRK`, with "North Korea" there: not `DARK`)."""
         reader = self._searcher.reader()
-        return lexicon.suggest(
-            text, self.lexicon, lambda stemmed: bool(frequency(reader, "body", stemmed) or frequency(reader, "title", stemmed))
-        )
+
+        def held(stemmed: str) -> bool:
+            return bool(frequency(reader, "body", stemmed) or frequency(reader, "title", stemmed))
+
+        def known(stemmed: str) -> bool:
+            return held(stemmed) or any(all(held(s) for s in other) for other in self.reader.alias_stems((stemmed,)))
+
+        return lexicon.suggest(text, self.lexicon, known)
 
     # --- Documents -------------------------------------------------------------------------
 

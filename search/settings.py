@@ -29,7 +29,9 @@ MAX_TAGS_PER_DOCUMENT = 50  # the archive's documents have one
 MAX_TAG_CHARS = 100
 MAX_FACET_VALUES = 50  # categories listed with their counts, the commonest first
 
-# Query limits shared by the CLI and the web app.
+# Query limits. A query typed into the web page or sent to its API is at most MAX_QUERY_CHARS
+# (a 400 past it); the library, the CLI and batch take any length (a pasted passage, a long
+# topic), bounded by the work budget instead.
 MAX_QUERY_CHARS = 1000
 MAX_BOOST = 100.0
 

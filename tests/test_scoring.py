@@ -265,3 +265,20 @@ def test_term_statistics_are_whooshs_looked_up_or_read_in_one_pass(mixed_index, 
                 assert postings_module.frequency(reader, fieldname, btext) == reader.doc_frequency(fieldname, btext)
                 assert postings_module.total_weight(reader, fieldname, btext) == reader.frequency(fieldname, btext)
         assert all(stats.complete for stats in postings_module._field_stats.values())
+
+
+@pytest.mark.parametrize("text", QUERIES + ['"artificial spermatids"', '"Maui zqnothing" Russia', "Russia zqnothing", '"North Korea" Maui'])
+def test_could_match_is_whooshs_estimate(mixed_index, text):
+    """Which typed words count for the all-words bonus is decided from the kept statistics as
+    Whoosh's estimate_size decides it (a phrase needs every word, an OR any clause)."""
+    from search.plan import could_match
+
+    with open_index(mixed_index) as ix:
+        reader = ix.searcher.reader()
+        parsed = ix.reader.read(text, reader)
+        stack = [parsed.query]
+        while stack:
+            q = stack.pop()
+            if not isinstance(q, query.Not):
+                assert could_match(q, reader) == (q.estimate_size(reader) > 0), (text, q)
+            stack.extend(q.children())

@@ -9,8 +9,9 @@ from collections import Counter
 import pytest
 
 from search import DocumentNotFound, QueryError, build_index, open_index, to_dict
+from search.analysis import TOKEN_RE, is_stop, normalize, stem
 
-from .conftest import write_doc
+from .conftest import needs_archive, write_doc
 
 NATO = "statements-releases/2024-07/2024-07-11-nato-partners.md"
 MAUI = "statements-releases/2024-07/2024-07-25-maui.md"
@@ -149,12 +150,32 @@ def test_malformed_queries_are_read_leniently_or_refused_with_a_message(small, t
         ("the of and", "no words to search for"),
         ("a*", "too short a prefix"),
         ("date:tomorrow", "date:tomorrow is not a date"),
-        ("x" * 1001, "too long"),
     ],
 )
 def test_queries_that_cannot_run_say_why(small, text, message):
     with pytest.raises(QueryError, match=message):
         small.search(text)
+
+
+def test_a_long_query_runs_in_the_library_and_batch_and_is_a_clear_400_on_the_web(small, small_index):
+    """A pasted passage or a long topic has no reason to be refused in the library or a batch
+    (a test collection's queries run past 1,000 characters); the web keeps its cap."""
+    from click.testing import CliRunner
+
+    from search.cli import cli
+    from web import create_app
+
+    long = ("The leaders condemned the unlawful arms transfers from the Democratic People's Republic of "
+            "Korea to Russia, and discussed **the Department of State's** work. ") * 12
+    assert len(long) > 1500
+    assert small.search(long).results[0].path == NATO
+    batch = CliRunner().invoke(cli, ["batch", "-", "--index", str(small_index), "--format", "trec"], input=f"q1\t{long}\n")
+    assert batch.exit_code == 0 and batch.stdout.split()[2] == NATO and "0 failed" in batch.stderr
+    client = create_app({"SEARCH_INDEX": str(small_index), "TESTING": True}).test_client()
+    response = client.get("/api/search", query_string={"q": long})
+    assert response.status_code == 400
+    assert response.json["error"] == f"the query is too long ({len(long.strip()):,} characters; the limit is 1,000)"
+    assert client.get("/", query_string={"q": long}).status_code == 400
 
 
 def test_natural_language_punctuation_is_text(small):
@@ -431,3 +452,84 @@ def test_facet_counts_equal_counting_the_results_by_hand(tmp_path):
             assert {f.value: f.count for f in results.tags} == dict(expected_tags), (text, filters)
             assert {f.value: f.count for f in results.years} == dict(expected_years), (text, filters)
             assert results.total == len(every(ix, text, **filters))
+
+
+def test_sorted_by_date_plain_words_mean_every_word(tmp_path):
+    """Newest first, "Russia sanctions" is the documents with both words (a form of a word, or
+    an alias, counting as the word); by relevance it stays an OR with the all-words bonus."""
+    root = tmp_path / "a"
+    write_doc(root, "both-old.md", title="One", date="'2021-01-01'", body="Russia and its sanctions.")
+    write_doc(root, "both-new.md", title="Two", date="'2024-01-01'", body="Russia sanctioned them.")
+    write_doc(root, "russia-newest.md", title="Three", date="'2025-01-01'", body="Russia only.")
+    write_doc(root, "sanctions-newest.md", title="Four", date="'2025-01-02'", body="Sanctions only.")
+    write_doc(root, "dprk.md", title="Five", date="'2025-01-03'", body="North Korea and sanctions.")
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        newest = ix.search("Russia sanctions", sort="newest")
+        assert [h.path for h in newest.results] == ["both-new.md", "both-old.md"] and newest.total == 2
+        assert newest.note is None
+        assert [h.path for h in ix.search("Russia sanctions", sort="oldest").results] == ["both-old.md", "both-new.md"]
+        assert ix.search("Russia sanctions").total == 5  # by relevance: any of the words
+        assert [h.path for h in ix.search("DPRK sanctions", sort="newest").results] == ["dprk.md"]  # the alias counts
+        fallback = ix.search("Korea only zqnothing", sort="newest")  # no document has both known words
+        assert fallback.note == "No document has all 2 of the words; these have 1 of them."
+        assert fallback.total == 3
+        assert [h.path for h in ix.search("Russia -sanctions", sort="newest").results] == ["russia-newest.md"]
+
+
+@needs_archive()
+def test_date_sort_on_the_archive_lists_only_documents_with_every_word(archive_index):
+    with open_index(archive_index) as ix:
+        for text, sort in (("Psaki Afghanistan", "oldest"), ("State of the Union", "newest")):
+            results = ix.search(text, sort=sort, limit=20)
+            assert results.total and results.note is None
+            stems = [stem(normalize(w)) for w in text.split() if not is_stop(normalize(w))]
+            for hit in results.results:
+                words = {stem(normalize(t)) for t in TOKEN_RE.findall(hit.title + " " + ix.document(hit.path).body)}
+                assert all(s in words for s in stems), (text, hit.path)
+
+
+def test_a_rare_spelling_of_a_far_more_common_word_gets_a_suggestion(tmp_path):
+    """"Zelensky" finds its few documents, and "did you mean" offers "Zelenskyy", the spelling
+    of most; a word whose only near neighbour differs by a letter for another is left alone."""
+    root = tmp_path / "a"
+    for n in range(60):
+        write_doc(root, f"z{n:02d}.md", title=f"Statement {n}", date="'2023-01-01'",
+                  body="President Zelenskyy of Ukraine met the class. Erdoğan too.")
+    for n in range(2):
+        write_doc(root, f"rare{n}.md", title="Rare", date="'2023-01-02'", body="Zelensky spoke. A clash. Erdogan.")
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        results = ix.search("Zelensky")
+        assert results.total == 2 and not results.corrected  # its own documents, not corrected
+        assert results.suggestion == "Zelenskyy"
+        assert ix.suggest("Erdogan") == "Erdoğan"  # the same but for accents
+        assert ix.suggest("clash") is None and ix.suggest("Zelenskyy") is None
+
+
+def test_no_suggestion_for_a_word_whose_alias_is_in_the_archive(tmp_path):
+    root = tmp_path / "a"
+    write_doc(root, "nk.md", title="Statement", date="'2024-01-02'", body="North Korea launched a missile in the dark.")
+    build_index(root, tmp_path / "ix")
+    with open_index(tmp_path / "ix") as ix:
+        results = ix.search("DPRK missile")
+        assert results.total == 1 and results.suggestion is None  # was "DARK missile"
+
+
+def test_a_corrected_search_offers_the_words_as_typed(small, small_index):
+    from click.testing import CliRunner
+
+    from search.cli import cli
+    from web import create_app
+
+    corrected = small.search("Kishda")
+    assert corrected.corrected and corrected.search_instead == "Kishda" and corrected.total == 1
+    exact = small.search("Kishda", exact=True)
+    assert exact.total == 0 and not exact.corrected and exact.search_instead is None and exact.suggestion == "Kishida"
+    client = create_app({"SEARCH_INDEX": str(small_index), "TESTING": True}).test_client()
+    assert client.get("/api/search?q=Kishda").json["search_instead"] == "Kishda"
+    assert client.get("/api/search?q=Kishda&exact=true").json["total"] == 0
+    page = client.get("/?q=Kishda").get_data(as_text=True)
+    assert 'href="/?q=Kishda&amp;exact=1"' in page and "Search instead for “Kishda”" in page
+    shown = CliRunner().invoke(cli, ["query", "Kishda", "--index", str(small_index)]).stdout
+    assert 'Search instead for "Kishda": search query --exact Kishda' in shown

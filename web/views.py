@@ -32,6 +32,7 @@ from search import (
 )
 from search.archive import path_problem
 from search.searching import SORTS
+from search.settings import MAX_QUERY_CHARS
 
 from . import formatting
 
@@ -66,6 +67,7 @@ class Params:
     sort: str = "relevance"
     page: int = 1
     explain: bool = False  # the API says how the query was read and each score made
+    exact: bool = False  # search the words as typed, never a correction
     problem: str | None = None  # a parameter that cannot be read (the page number)
 
     @classmethod
@@ -84,6 +86,7 @@ class Params:
             until=_text(args.get("until")),
             sort=_text(args.get("sort")) or "relevance",
             explain=_text(args.get("explain")).lower() in ("true", "1", "yes"),
+            exact=_text(args.get("exact")).lower() in ("true", "1", "yes"),
         )
         page = _text(args.get("page")) or "1"
         digits = page.lstrip("0")
@@ -94,15 +97,17 @@ class Params:
         return params
 
     def search(self, ix: SearchIndex):
+        if len(self.q) > MAX_QUERY_CHARS:
+            raise QueryError(f"the query is too long ({len(self.q):,} characters; the limit is {MAX_QUERY_CHARS:,})")
         return ix.search(
             self.q, tags=self.tags, since=self.since or None, until=self.until or None,
-            sort=self.sort, page=self.page, limit=PER_PAGE, facets=True, explain=self.explain,
+            sort=self.sort, page=self.page, limit=PER_PAGE, facets=True, explain=self.explain, exact=self.exact,
         )
 
     def args(self, **changes) -> dict:
         """The query-string arguments, defaults left out, with `changes` applied."""
         values = {"q": self.q, "tag": self.tags, "since": self.since, "until": self.until,
-                  "sort": self.sort, "page": self.page}
+                  "sort": self.sort, "page": self.page, "exact": "1" if self.exact else ""}
         values.update(changes)
         if values["sort"] == "relevance":
             del values["sort"]
@@ -168,6 +173,8 @@ def document(path: str):
     doc = ix.document(path)
     similar = ix.similar(path, limit=5)
     q = _text(request.args.get("q"))
+    if len(q) > MAX_QUERY_CHARS:  # a query the search page would refuse marks nothing
+        q = ""
     body_marks = ix.mark(doc.body, q) if q else []
     return render_template(
         "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks),
