@@ -351,8 +351,14 @@ class _AndNotMatcher(AndNotMatcher):
     both matchers start on the same document: when the excluded one starts earlier, the first
     document is let through although it is excluded (`-biden russia` listed two documents
     that say "Biden", found by the operator fuzz). Here the first posting is checked as every
-    later one is."""
+    later one is. And its skip_to reads the id of a matcher that the skip has used up
+    (`+biden date:2024 ANDNOT russia` raised IndexError, found by the fuzz too)."""
 
     def _find_first(self):
         if self.a.is_active() and self.b.is_active():
             self._find_next()
+
+    def _find_next(self):
+        if not self.a.is_active():
+            return False
+        return super()._find_next()
