@@ -270,6 +270,8 @@ def _web_round(index: Path, queries, requests: int, clients: int, options: tuple
         while line and "Serving http" not in line:
             line = process.stderr.readline()
         port = int(re.search(r"http://[^:/]+:(\d+)/", line).group(1))
+        # Keep reading the server's stderr: a full pipe would stop it.
+        threading.Thread(target=process.stderr.read, daemon=True).start()
         paths = [_api_path(text, options) for _, text, options in queries]
         for path in paths[:20]:  # warm every server thread's index a little
             _get(port, path)

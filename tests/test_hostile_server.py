@@ -179,6 +179,27 @@ def test_sixteen_refused_attacks_at_once_leave_a_plain_query_answered(tmp_path):
         assert set(statuses) == {400} and len(statuses) == 80
 
 
+def test_a_busy_server_writes_a_line_or_two_not_one_for_each_queued_request(small_index, tmp_path):
+    """Waitress warns "Task queue depth is N" for every request that waits for a thread: a
+    line a request under load, which filled an unread stderr pipe and stalled the server
+    (benchmarks/speed.py hung so). One such line is let through per 10 s, with a count."""
+    with serve_process(small_index, tmp_path, "--threads", "1") as server:
+        statuses: list[int] = []
+
+        def client():
+            for _ in range(25):
+                statuses.append(get(server.port, "/api/search?q=Russia+sanctions+Maui")[0])
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert statuses == [200] * 200
+        warnings = [line for line in server.stderr().splitlines() if "Task queue depth" in line]
+        assert 1 <= len(warnings) <= 2, warnings
+
+
 @pytest.mark.parametrize("option", ["--deadline", "--connection-limit", "--request-timeout"])
 def test_serve_documents_its_limits(option):
     from click.testing import CliRunner

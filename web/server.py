@@ -13,6 +13,7 @@ those answers carry the same security headers as the app's, through `_SecureErro
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -32,6 +33,10 @@ from search import SearchError, open_index, settings
 # server stops with exit code 1, so that a supervisor sees it failed.
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
+# Waitress warns "Task queue depth is N" on every request that waits for a thread; with few
+# threads by design, that is a line per request under load, enough to fill a pipe and stall a
+# server whose stderr nobody reads. One such line is let through per this many seconds.
+QUEUE_WARNING_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,7 @@ def _run_one(index: Path, listener: socket.socket, limits: Limits) -> None:
         channel_request_lookahead=4,
     )
     server.channel_class = _Channel
+    logging.getLogger("waitress.queue").addFilter(_OncePer(QUEUE_WARNING_SECONDS))
     request_timeout = limits.request_timeout
     idle_check = server.maintenance
 
@@ -116,6 +122,25 @@ def _run_one(index: Path, listener: socket.socket, limits: Limits) -> None:
         server.run()
     except KeyboardInterrupt:
         pass
+
+
+class _OncePer(logging.Filter):
+    """Lets one record through per `seconds`, saying how many it held back since the last."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds, self.last, self.held = seconds, float("-inf"), 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        if now - self.last < self.seconds:
+            self.held += 1
+            return False
+        if self.held:
+            record.msg = f"{record.getMessage()} ({self.held} more such warnings in the last {now - self.last:.0f} s)"
+            record.args = ()
+        self.last, self.held = now, 0
+        return True
 
 
 def _warm(app) -> None:
