@@ -101,6 +101,8 @@ def coverage(plan: Node, searcher) -> tuple[Matches, int] | None:
 def _find_bonus(node: Node) -> Bonus | None:
     """The all-words bonus of a plain-words query, under its filters and exclusions."""
     match node:
+        case Bonus(period=str()):
+            return _find_bonus(node.child)
         case Bonus():
             return node
         case Require(scored=scored) | Exclude(scored=scored):
@@ -393,13 +395,17 @@ def _explain(node: Node, segment: _Segment, doc: int) -> Explanation | None:
             return _explain(scored, segment, doc)
         case Inverse(excluded=excluded, score=score, label=label):
             return None if _docs(excluded, segment)[doc] else Explanation(score, label)
-        case Bonus(child=child, clauses=clauses, factor=factor):
+        case Bonus(child=child, clauses=clauses, factor=factor, period=period):
             base = _explain(child, segment, doc)
             if base is None:
                 return None
             if all(_docs(c, segment)[doc] for c in clauses):
-                bonus = Explanation(base.value * factor - base.value, f"the all-words bonus: every word is in it (×{factor:g})")
-                return Explanation(base.value * factor, "with the all-words bonus", (base, bonus), adds=True)
+                if period is not None:
+                    what, why = "the period bonus", f"dated in {period}, a period the words name"
+                else:
+                    what, why = "the all-words bonus", "every word is in it"
+                bonus = Explanation(base.value * factor - base.value, f"{what}: {why} (×{factor:g})")
+                return Explanation(base.value * factor, f"with {what}", (base, bonus), adds=True)
             return base
         case Nothing():
             return None

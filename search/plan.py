@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from whoosh import query
 
 from .postings import frequency
-from .queries import AllWordsBonus, Concept, DocSet, Excluding, FieldsTerm
+from .queries import AllWordsBonus, Concept, DocSet, Excluding, FieldsTerm, PeriodBonus
 from .ranking import Ranking
 from .scoring import BM25, BM25F, bm25, bm25f
 
@@ -111,11 +111,13 @@ class Inverse:
 
 @dataclass(frozen=True)
 class Bonus:
-    """The child's scores, times `factor` where the document matches every clause."""
+    """The child's scores, times `factor` where the document matches every clause: the
+    all-words bonus, or with `period` the bonus for a period the words name."""
 
     child: "Node"
     clauses: tuple["Node", ...]
     factor: float
+    period: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +144,7 @@ def _plan(q: query.Query, searcher, ranking: Ranking, boost: float) -> Node:
     schema = searcher.schema
     if isinstance(q, AllWordsBonus):
         return Bonus(_plan(q.child, searcher, ranking, boost), tuple(_plan(c, searcher, ranking, 1.0) for c in q.clauses),
-                     q.factor)
+                     q.factor, q.label if isinstance(q, PeriodBonus) else None)
     if type(q) in (query.Require, query.AndNot, Excluding, query.AndMaybe):
         a = _plan(q.a, searcher, ranking, boost)
         if type(q) is query.AndMaybe:
@@ -275,6 +277,8 @@ def describe(node: Node, indent: int = 0) -> list[str]:
             return describe(scored, indent) + [f"{pad}except where this matches:"] + describe(excluded, indent + 1)
         case Inverse(excluded=excluded, score=score):
             return [f"{pad}every document without this, scoring {score:g}:"] + describe(excluded, indent + 1)
+        case Bonus(child=child, factor=factor, period=str(period)):
+            return [f"{pad}scores ×{factor:g} for a document dated in {period} (a period the words name):"] + describe(child, indent + 1)
         case Bonus(child=child, factor=factor):
             return [f"{pad}scores ×{factor:g} for a document with every word (the all-words bonus):"] + describe(child, indent + 1)
         case Nothing():

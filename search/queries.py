@@ -7,7 +7,8 @@ what runs a query the executor cannot plan.
 
 - `FieldsTerm`: one word over several fields, as one BM25F term.
 - `Concept`: what was typed OR its aliases, one clause.
-- `AllWordsBonus`: its child's scores, times a factor for the documents with every word.
+- `AllWordsBonus`: its child's scores, times a factor for the documents with every word;
+  `PeriodBonus`, for the documents dated in a period the words name.
 - `DocSet` (`TermSpan`, `FieldPresent`): a filter as a constant-score query: date ranges,
   years and months, `field:*`.
 - `Excluding`: `a ANDNOT b`, with Whoosh's AndNotMatcher fixed.
@@ -192,7 +193,7 @@ class AllWordsBonus(WrappingQuery):
 
     def __eq__(self, other):
         return (
-            isinstance(other, AllWordsBonus)
+            type(other) is type(self)
             and self.child == other.child
             and self.clauses == other.clauses
             and self.factor == other.factor
@@ -208,6 +209,27 @@ class AllWordsBonus(WrappingQuery):
         everything = query.And(self.clauses).matcher(searcher, searcher.boolean_context())
         docs = set(everything.all_ids()) if everything.is_active() else set()
         return _BonusMatcher(child, docs, self.factor) if docs else child
+
+
+class PeriodBonus(AllWordsBonus):
+    """Scores documents as its child does, times `factor` for those dated in a period the
+    words name (`periods.py`): `clauses` is one date span, or an OR of them."""
+
+    def __init__(self, child: query.Query, clauses: list[query.Query], factor: float, label: str):
+        super().__init__(child, clauses, factor)
+        self.label = label
+
+    def _rewrap(self, child):
+        return self.__class__(child, self.clauses, self.factor, self.label)
+
+    def __eq__(self, other):
+        return super().__eq__(other) and self.label == other.label
+
+    def __hash__(self):
+        return super().__hash__() ^ hash(self.label)
+
+    def __repr__(self):
+        return f"PeriodBonus({self.child!r}, {self.label!r}, {self.factor:g})"
 
 
 class _BonusMatcher(WrappingMatcher):

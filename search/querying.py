@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from whoosh import query
@@ -30,11 +31,15 @@ from .aliases import ALIAS_GROUPS
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError, QueryTooCostly
 from .lexicon import Lexicon
+from .periods import named_periods
 from .plan import could_match
-from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm
+from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm, PeriodBonus, TermSpan
 from .ranking import Ranking
 from .settings import MAX_BOOST, WorkBudget
-from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser
+from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser, operators_as_words
+
+# A question: it starts with a question word, or ends with a question mark.
+_QUESTION = re.compile(r"^\W*(?:what|when|where|who|whom|whose|why|how|which)\b|\?\W*$", re.IGNORECASE)
 
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
 MAX_FUZZY_DISTANCE = 2
@@ -51,6 +56,9 @@ class ParsedQuery:
     phrases: set[tuple[str, ...]] = field(default_factory=set)  # terms to mark only together
     expanded: int = 0  # words that prefixes, wildcards and fuzzy words stand for, together
     fuzzy: int = 0  # fuzzy words
+    typed: Counter = field(default_factory=Counter)  # how often each plain word (as its stems) was typed
+    question: bool = False  # asked as a question: its framing words are left out
+    dropped: list[str] = field(default_factory=list)  # plain words left out (a question's framing)
 
 
 class QueryReader:
@@ -74,12 +82,14 @@ class QueryReader:
         if not text.strip():
             raise QueryError("the query is empty")
         try:
-            parsed = self.parser.parse(text)
+            typed = self.parser.parse(operators_as_words(text), normalize=False)
+            parsed = typed.normalize()
         except RecursionError:
             raise QueryError("the query is nested too deeply") from None
         except Exception as exc:  # Whoosh's parser errors have no common base class
             raise QueryError(f"cannot read the query: {exc}") from None
-        result = ParsedQuery(text, query.NullQuery)
+        result = ParsedQuery(text, query.NullQuery, question=bool(_QUESTION.search(text)))
+        self._count_typed(typed, result.typed)
         try:
             _check_boosts(parsed)
             result.query = self._rewrite(parsed, reader, result, negated=False)
@@ -89,7 +99,19 @@ class QueryReader:
             raise QueryError(
                 "the query has no words to search for (very common words such as 'the' are not indexed)"
             )
+        result.query = self._with_periods(result.query, text)
         return result
+
+    def _with_periods(self, q: query.Query, text: str) -> query.Query:
+        """The documents dated in a month or year the words name score higher (a soft
+        signal: `periods.py`); a query that only excludes has no scores to raise."""
+        factor = 1.0 + self.ranking.period_bonus
+        periods = named_periods(text)
+        if factor == 1.0 or not periods or isinstance(q, query.Not):
+            return q
+        spans: list[query.Query] = [TermSpan("date", p.start, p.end) for p in periods]
+        within = spans[0] if len(spans) == 1 else query.Or(spans)
+        return PeriodBonus(q, [within], factor, " or ".join(p.label for p in periods))
 
     # The rewrite walks the parsed tree once, so each kind of node is handled in one place.
 
@@ -149,11 +171,13 @@ class QueryReader:
 
     def _natural(self, q: NaturalOr, reader, out: ParsedQuery, negated: bool) -> query.Query:
         """Plain words joined by OR, with aliases, the all-words bonus, NOT and filters."""
-        subqueries = list(q.subqueries)
-        stop = self.ranking.query_stop_words
-        if stop:  # the ranking's own stop words, beyond the analyzer's, dropped from plain words
+        subqueries = self._counted(list(q.subqueries), out.typed)
+        stop = self.ranking.query_stop_words | (self.ranking.question_words if out.question else frozenset())
+        if stop:  # the ranking's own stop words, and a question's framing, dropped from plain words
             kept = [c for c in subqueries if not (type(c) is query.Term and c.fieldname == TEXT and normalize(c.text) in stop)]
-            subqueries = kept or subqueries
+            if kept:
+                out.dropped += [c.text for c in subqueries if c not in kept]
+                subqueries = kept
         children = self._with_aliases(subqueries, out, negated)
         clauses = []
         for child in children:
@@ -183,6 +207,33 @@ class QueryReader:
             exclude = query.Or(banned).normalize()
             scored = query.Not(exclude) if scored is query.NullQuery else Excluding(scored, exclude)
         return scored
+
+    def _count_typed(self, q: query.Query, typed: Counter) -> None:
+        """How often each plain word was typed, as its stems, counted before normalizing folds
+        repeated words into one; words under NOT do not count."""
+        if type(q) is query.Term and q.fieldname == TEXT:
+            typed[self._stems(q)] += 1
+        elif isinstance(q, query.AndNot):
+            self._count_typed(q.a, typed)
+        elif not isinstance(q, query.Not):
+            for child in q.children():
+                self._count_typed(child, typed)
+
+    def _counted(self, children: list[query.Query], typed: Counter) -> list[query.Query]:
+        """Plain words typed more than once weighted by how often, as BM25 weights a query
+        term's frequency: (k3 + 1) * n / (k3 + n), with the ranking's `query_term_saturation`
+        as k3; with 0, a word typed twice counts once."""
+        k3 = self.ranking.query_term_saturation
+        if k3 <= 0:
+            return children
+        kept: list[query.Query] = []
+        for child in children:
+            key = self._stems(child) if type(child) is query.Term and child.fieldname == TEXT else None
+            n = typed.get(key, 1) if key else 1
+            if n > 1 and key is not None:
+                child = query.Term(TEXT, child.text, boost=child.boost * (k3 + 1) * n / (k3 + n))
+            kept.append(child)
+        return kept
 
     def _word(self, raw: str, boost: float, out: ParsedQuery, negated: bool, slop: int = 1) -> query.Query:
         """One typed word, compound (COVID-19) or quoted phrase, as one clause over the fields."""

@@ -42,6 +42,15 @@ class Ranking:
     fuzzy_weights: tuple[float, float, float] = (1.0, 0.5, 0.3)
     # Words dropped from queries, beyond the analyzer's stop words (which are never indexed).
     query_stop_words: frozenset[str] = field(default_factory=frozenset)
+    # Words dropped from a query asked as a question (it starts with a question word or ends
+    # with "?"): its framing, "what did ... say about", "who is", "when did".
+    question_words: frozenset[str] = field(default_factory=frozenset)
+    # A word typed n times weighs (k3 + 1) * n / (k3 + n), BM25's query-term saturation with this
+    # as k3 (taken equal to k1, not fitted); 0 counts it once.
+    query_term_saturation: float = 1.2
+    # The share added to the score of a document dated in a month or year the words name
+    # ("readout March 2023"); 0 turns it off.
+    period_bonus: float = 0.0
     # Index time: what one occurrence in the title weighs in the postings.
     title_boost: float = 2.0
 
@@ -97,6 +106,7 @@ class Ranking:
         """Every setting, for printing beside the results it produced."""
         values = dataclasses.asdict(self)
         values["query_stop_words"] = sorted(self.query_stop_words)
+        values["question_words"] = sorted(self.question_words)
         return values
 
 

@@ -285,7 +285,7 @@ class SearchIndex:
             suggestion=None, corrected=False, seconds=0.0, results=hits,
             tags=_top(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
-            reading=(describe(plan) if plan is not None else [str(parsed.query)]) if explain else None,
+            reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
             note=note,
         )
 
@@ -453,6 +453,13 @@ class _TimedCollector(UnlimitedCollector):
         if not self._seen & 1023:
             deadlines.check()
         return super().collect(sub_docnum)
+
+
+def _left_out(parsed: ParsedQuery) -> list[str]:
+    if not parsed.dropped:
+        return []
+    why = "the framing of a question" if parsed.question else "the ranking's stop words"
+    return [f"left out, as {why}: {', '.join(parsed.dropped)}"]
 
 
 def _top(counts: Counter) -> list[FacetCount]:

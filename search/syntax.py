@@ -104,6 +104,17 @@ class TextPhrase(query.Phrase):
     """A quoted phrase typed without a field: expanded into title and body by the rewrite."""
 
 
+_OPERATOR_WORDS = re.compile(r"(?<![^\s()])(?:AND|OR|NOT|ANDNOT|ANDMAYBE|REQUIRE)(?!\S)")
+
+
+def operators_as_words(text: str) -> str:
+    """A query typed all in capitals (a pasted headline or passage) has AND, OR, NOT and the
+    other operators as words: their capitals are what marks them as operators, and there they mark nothing."""
+    if any(c.islower() for c in text):
+        return text
+    return _OPERATOR_WORDS.sub(lambda m: m.group(0).lower(), text)
+
+
 def make_parser(schema) -> qparser.QueryParser:
     """The parser the query reader uses over `schema`."""
     # Words typed without a field go to TEXT, which is not in the schema, so Whoosh

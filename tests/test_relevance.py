@@ -20,7 +20,7 @@ sys.modules["relevance"] = relevance  # its dataclasses look themselves up there
 spec.loader.exec_module(relevance)
 
 
-@pytest.mark.parametrize("name", ["cranfield", "scifact"])
+@pytest.mark.parametrize("name", relevance.TRAINING)
 def test_every_judged_question_finds_documents(name, tmp_path):
     if not (SHARED / "relevance" / name).is_dir():
         pytest.skip(f"the {name} collection is not at {SHARED / 'relevance' / name}")
@@ -33,6 +33,23 @@ def test_every_judged_question_finds_documents(name, tmp_path):
     with open_index(tmp_path / "index") as ix:
         empty = [qid for qid, text in collection.queries.items() if not ix.search(text, limit=1, snippets=False).total]
     assert empty == []
+
+
+def test_every_judged_archive_query_is_judged_on_real_files_and_finds_documents(archive_index):
+    """The judged archive queries (both halves, `--split`): every judgment names a file of the
+    archive, every query has a relevant document, and no query comes back empty (how well
+    they rank is benchmarks/relevance.py's to say)."""
+    queries = [line.split("\t", 1) for line in (REPO / "benchmarks" / "archive_queries.tsv").read_text().splitlines()
+               if line.strip() and not line.startswith("#")]
+    qrels = relevance._read_qrels(REPO / "benchmarks" / "archive_qrels.tsv")
+    assert len(queries) >= 127 and {q for q, _ in queries} == set(qrels)
+    assert sum(1 for q, _ in queries if q.startswith("B")) >= 60
+    for qid, judged in qrels.items():
+        assert any(grade > 0 for grade in judged.values()), qid
+        assert all((SHARED / "archive" / path).is_file() for path in judged), qid
+    with open_index(archive_index) as ix:
+        for qid, text in queries:
+            assert ix.search(text, limit=1, snippets=False).total, (qid, text)
 
 
 def test_the_evaluator_follows_trec_eval():

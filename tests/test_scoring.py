@@ -57,6 +57,8 @@ QUERIES = [
     "((Russia -sanctions))", "x (Russia -sanctions)", "Russia^2 sanctions^0.5", "(Russia AND Maui) OR ports^3",
     "title:(Russia OR Maui) body:president", '"the president"', "NOT date:2024 Russia", "-Russia -Maui president",
     "Russia OR NOT Maui", "+date:2024 Russia", "body:running~ Maui",
+    # Words typed more than once, which weigh more; operators typed in capitals throughout are words.
+    "Russia sanctions Russia russia", "Maui recovery Maui^2", "RUSSIA AND NOT SANCTIONS",
 ]
 
 
@@ -73,6 +75,28 @@ def test_the_executor_scores_exactly_as_whooshs_matchers(mixed_index, text):
         slow = [(round(s, 9), d) for s, d in ix.searcher.search(parsed.query, limit=None, optimize=False).top_n]
         assert fast == slow
         assert slow or text in ("title:Maui", "Russia date:2024-07-11", "NOT date:2024 Russia") or "blogg" in text
+
+
+PERIOD_QUERIES = ["Russia 2024", "Maui May 2023", "Russia sanctions 2023-05", "President 2023 2024", "NOT Maui Russia 2024",
+                  "Russia -sanctions January 2024", "+Russia Maui 2023", "ports 2024", "Russia date:2024 2023"]
+
+
+@pytest.mark.parametrize("text", PERIOD_QUERIES)
+def test_the_period_bonus_scores_exactly_as_whooshs_matchers(mixed_index, text):
+    """With a period bonus, a query naming a month or a year is planned and scored as Whoosh's
+    own matchers score it, and the bonus never filters: the same documents match without it."""
+    ranking = Ranking(period_bonus=0.5)
+    with open_index(mixed_index, ranking=ranking) as ix:
+        parsed = ix.reader.read(text, ix.searcher.reader())
+        plan = make_plan(parsed.query, ix.searcher, ix.ranking)
+        assert plan is not None, f"{text!r} should be planned"
+        found = run(plan, ix.searcher)
+        fast = [(round(float(found.scores[p]), 9), int(found.docnums[p])) for p in best(found)]
+        slow = [(round(s, 9), d) for s, d in ix.searcher.search(parsed.query, limit=None, optimize=False).top_n]
+        assert fast == slow and slow
+    with open_index(mixed_index, ranking=Ranking(period_bonus=0.0)) as ix:
+        plain = ix.reader.read(text, ix.searcher.reader())
+        assert sorted(d for _, d in ix.searcher.search(plain.query, limit=None).top_n) == sorted(d for _, d in slow)
 
 
 def test_a_query_the_executor_does_not_know_goes_through_whoosh(mixed_index):
