@@ -93,17 +93,18 @@ import json, resource, sys, time
 from pathlib import Path
 from search import build_index
 t = time.perf_counter()
-report = build_index(Path(sys.argv[1]), Path(sys.argv[2]))
+report = build_index(Path(sys.argv[1]), Path(sys.argv[2]), speakers=sys.argv[3] == "speakers")
 print(json.dumps({"seconds": time.perf_counter() - t, "documents": report.documents,
     "parent_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     "worker_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
-def rebuild(archive: Path, index: Path) -> dict:
+def rebuild(archive: Path, index: Path, speakers: bool = True) -> dict:
     """One rebuild in a fresh process: its own timing (after imports) and the process's wall time."""
     started = time.perf_counter()
-    done = subprocess.run([PYTHON, "-c", _BUILD, str(archive), str(index)], capture_output=True, text=True, check=True)
+    done = subprocess.run([PYTHON, "-c", _BUILD, str(archive), str(index), "speakers" if speakers else "none"],
+                          capture_output=True, text=True, check=True)
     result = json.loads(done.stdout.strip().splitlines()[-1])
     result["wall_seconds"] = time.perf_counter() - started
     result["index_mb"] = dir_mb(index / (index / "CURRENT").read_text().strip())
@@ -115,12 +116,16 @@ def dir_mb(path: Path) -> float:
 
 
 def measure_rebuilds(archive: Path, work: Path, runs: int) -> dict:
-    results = []
+    """`runs` rebuilds, each followed by one without speakers' turns (`--no-speakers`), so
+    that what the turns cost is measured in the same conditions."""
+    results, plain = [], []
     for n in range(runs):
         index = work / f"rebuild-{n}"
         results.append(rebuild(archive, index))
         if n < runs - 1:
             shutil.rmtree(index)
+        plain.append(rebuild(archive, work / "rebuild-no-speakers", speakers=False))
+        shutil.rmtree(work / "rebuild-no-speakers")
     size = archive_bytes(archive)
     seconds = statistics.median(r["seconds"] for r in results)
     return {
@@ -136,6 +141,11 @@ def measure_rebuilds(archive: Path, work: Path, runs: int) -> dict:
         "worker_rss_mb": round(max(r["worker_rss_mb"] for r in results), 1),
         "index_mb": round(results[0]["index_mb"], 1),
         "index": str(work / f"rebuild-{runs - 1}"),
+        "no_speakers": {
+            "seconds_median": round(statistics.median(r["seconds"] for r in plain), 2),
+            "seconds_all": [round(r["seconds"], 2) for r in plain],
+            "index_mb": round(plain[0]["index_mb"], 1),
+        },
     }
 
 
@@ -359,7 +369,7 @@ def measure_pages(index: Path, queries, documents: int = 200) -> dict:
 
 
 def _api_path(text: str, options: dict) -> str:
-    params = [("q", text)] + [("tag", t) for t in options.get("tags", [])]
+    params = [("q", text)] + [("tag", t) for t in options.get("tags", [])] + [("speaker", s) for s in options.get("speakers", [])]
     params += [(k, options[k]) for k in ("since", "until", "sort") if k in options]
     return "/api/search?" + urllib.parse.urlencode(params)
 
@@ -405,7 +415,7 @@ def _documents(archive: Path):
 
 def _words(text: str) -> list[str]:
     """The query's plain words: what every peer is asked (no syntax, no filters)."""
-    text = re.sub(r"\b(?:title|body|tags|date):\S*", " ", text)
+    text = re.sub(r"\b(?:title|body|tags|date|speaker):\S*", " ", text)
     return [w for w in re.findall(r"\w+", text.lower()) if w not in {"and", "or", "not"}]
 
 
@@ -514,6 +524,11 @@ def show_rebuild(report: dict) -> None:
           ["runs", "docs", "MB", "median s", "docs/s", "MB/s", "parent RSS MB", "worker RSS MB", "index MB"],
           [[rb["runs"], rb["documents"], rb["archive_mb"], rb["seconds_median"], rb["docs_per_second"], rb["mb_per_second"],
             rb["parent_rss_mb"], rb["worker_rss_mb"], rb["index_mb"]]])
+    plain = rb.get("no_speakers")
+    if plain:
+        print(f"without speakers' turns (--no-speakers), alternating with the above: median {plain['seconds_median']} s, "
+              f"index {plain['index_mb']} MB; the turns cost {rb['seconds_median'] / plain['seconds_median'] - 1:+.1%} "
+              f"time and {rb['index_mb'] / plain['index_mb'] - 1:+.1%} size")
 
 
 def show_update(report: dict) -> None:

@@ -8,7 +8,7 @@ filters does token by token; a test checks that the two agree.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from whoosh.analysis import Filter, RegexTokenizer, StemFilter
 from whoosh.analysis.filters import STOP_WORDS as WHOOSH_STOP_WORDS
@@ -83,26 +83,38 @@ class IndexTerms:
     positions: dict[str, list[int]]  # stem -> token positions
     words: set[str]  # the unstemmed words, for "did you mean"
     length: int  # number of indexed tokens
+    bounds: list[tuple[int, int]] = field(default_factory=list)  # token positions of each span asked for
 
 
-def index_terms(text: str) -> IndexTerms:
-    """What `text_analyzer()` produces for `text` in index mode, computed in one loop."""
+def index_terms(text: str, spans: list[tuple[int, int]] | None = None) -> IndexTerms:
+    """What `text_analyzer()` produces for `text` in index mode, computed in one loop.
+
+    With `spans` (start, end) covering the text in order, `bounds` gives each span's first
+    token position and the position after its last: a speaker's turns, in token positions
+    (a turn starts at a line, so no word spans two)."""
     positions: dict[str, list[int]] = {}
     words: dict[str, str] = {}  # normalized word -> stem; its keys are the spelling words
+    bounds: list[tuple[int, int]] = []
     length = 0
-    for pos, token in enumerate(TOKEN_RE.findall(text)):
-        word = token.lower()
-        if "’" in word:
-            word = word.replace("’", "'")
-        stemmed = words.get(word)
-        if stemmed is None:
-            if is_stop(word):
-                continue
-            stemmed = words[word] = stem(word)
-        length += 1
-        posting = positions.get(stemmed)
-        if posting is None:
-            positions[stemmed] = [pos]
-        else:
-            posting.append(pos)
-    return IndexTerms(positions, set(words), length)
+    pos = 0
+    for start, end in spans or [(0, len(text))]:
+        first = pos
+        for token in TOKEN_RE.findall(text, start, end):
+            word = token.lower()
+            if "’" in word:
+                word = word.replace("’", "'")
+            stemmed = words.get(word)
+            if stemmed is None:
+                if is_stop(word):
+                    pos += 1
+                    continue
+                stemmed = words[word] = stem(word)
+            length += 1
+            posting = positions.get(stemmed)
+            if posting is None:
+                positions[stemmed] = [pos]
+            else:
+                posting.append(pos)
+            pos += 1
+        bounds.append((first, pos))
+    return IndexTerms(positions, set(words), length, bounds if spans else [])

@@ -21,7 +21,7 @@ from .searching import Hit, open_index
 from .serialize import to_dict
 
 FORMATS = ("jsonl", "csv", "trec")
-CSV_FIELDS = ["qid", "query", "rank", "path", "doc_id", "title", "date", "tags", "source_url", "score", "snippet"]
+CSV_FIELDS = ["qid", "query", "rank", "path", "doc_id", "title", "date", "tags", "source_url", "score", "speaker", "snippet"]
 RUN_TAG = "search"
 
 

@@ -94,9 +94,11 @@ _json_option = click.option("--json", "json_", is_flag=True, help="Print JSON in
 @_archive_option
 @_index_option
 @click.option("--update", is_flag=True, help="Only add new, re-index changed and remove deleted files.")
+@click.option("--no-speakers", "no_speakers", is_flag=True,
+              help="Do not split transcripts into speakers' turns (no speaker: search; a faster rebuild).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_json_option
-def index_command(archive, index_dir, update, quiet, json_):
+def index_command(archive, index_dir, update, no_speakers, quiet, json_):
     """Rebuild the index from the archive (or update it with --update).
 
     The new index replaces the old one only when it is complete, so an interrupted run
@@ -106,8 +108,11 @@ def index_command(archive, index_dir, update, quiet, json_):
     from .serialize import to_dict
 
     with _progress(quiet) as progress:
-        build = update_index if update else build_index
-        report = build(settings.archive_path(archive), settings.index_path(index_dir), progress=progress)
+        archive_path, index_path = settings.archive_path(archive), settings.index_path(index_dir)
+        if update:
+            report = update_index(archive_path, index_path, progress=progress)
+        else:
+            report = build_index(archive_path, index_path, progress=progress, speakers=not no_speakers)
     if json_:
         click.echo(_json(to_dict(report)))
     else:
@@ -123,29 +128,58 @@ def index_command(archive, index_dir, update, quiet, json_):
 @click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated on or after this day.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated on or before this day.")
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
+@click.option("--speaker", "speakers", multiple=True, metavar="NAME",
+              help="Only the words this person spoke in transcripts (repeat for any of several).")
 @click.option("--explain", is_flag=True, help="Say how the query was read and how each score was made.")
 @click.option("--exact", is_flag=True, help="Search the words as typed, even when they find nothing.")
 @_json_option
-def query_command(text, index_dir, limit, page, tags, since, until, sort, explain, exact, json_):
+def query_command(text, index_dir, limit, page, tags, since, until, sort, speakers, explain, exact, json_):
     """Search the index.
 
     \b
     Words are matched in any form ("running" finds "run"); documents with all the words
     come first. Syntax: "exact phrase", AND, OR, NOT, -word, +word, (groups),
-    title:word, body:word, tags:blog, word*, word~ (fuzzy), date:2024, date:2024-07,
-    date:[2024-07-01 to 2024-07-31].
+    title:word, body:word, tags:blog, speaker:Kirby, word*, word~ (fuzzy), date:2024,
+    date:2024-07, date:[2024-07-01 to 2024-07-31].
     """
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
         results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit, explain=explain,
-                            exact=exact)
+                            exact=exact, speakers=speakers)
     if json_:
         from .serialize import to_dict
 
         click.echo(_json(to_dict(results)))
     else:
         _print_results(results)
+
+
+@cli.command("stats")
+@_index_option
+@click.option("--top", default=20, show_default=True, type=click.IntRange(1, 1000), help="Speakers to list.")
+@_json_option
+def stats_command(index_dir, top, json_):
+    """Who speaks in the index's transcripts: by category, the share of documents with
+    speakers' turns and of text inside them, and the speakers with the most turns."""
+    from .searching import open_index
+    from .stats import speaker_stats
+
+    with open_index(_index_path(index_dir)) as ix:
+        stats = speaker_stats(ix.searcher, top)
+    if json_:
+        from .serialize import to_dict
+
+        click.echo(_json(to_dict(stats)))
+        return
+    click.echo(f"{'category':22} {'documents':>9} {'with turns':>10} {'text in turns':>13} {'by name':>8}")
+    for row in stats.coverage:
+        named = row.named / row.characters if row.characters else 0.0
+        click.echo(f"{_printable(row.category)[:22]:22} {row.documents:>9,} {row.documents_share:>10.1%} "
+                   f"{row.text_share:>13.1%} {named:>8.1%}")
+    click.echo(f"\n{_count(stats.turns, 'turn')}; the speakers with the most:")
+    for name, turns in stats.speakers:
+        click.echo(f"  {turns:>7,}  {_printable(name)}")
 
 
 @cli.command("show")
@@ -302,7 +336,8 @@ def _print_results(results) -> None:
         click.echo("     " + _printable(" · ".join(filter(None, [hit.date or "undated", ", ".join(hit.tags)]))))
         if hit.source_url:
             click.echo("     " + _printable(hit.source_url))
-        click.echo("     " + _marked(hit.snippet.text, hit.snippet.matches))
+        who = click.style(_printable(hit.snippet.speaker) + ": ", bold=True) if hit.snippet.speaker else ""
+        click.echo("     " + who + _marked(hit.snippet.text, hit.snippet.matches))
         click.echo("     " + click.style(f"path: {_printable(hit.path)}", dim=True))
         if hit.explanation is not None:
             click.echo("     score:")

@@ -1,4 +1,4 @@
-"""Each document's date and categories, by document number, as numpy columns read once per
+"""Each document's date, categories and speakers, by document number, as numpy columns read once per
 generation; the filters, facet counts and date order that work on them.
 
 A search scores its matches once (`executor.run`); the category and date filters, the facet
@@ -12,6 +12,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
+
+from .speakers import REPORTER
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,16 @@ class Columns:
         numbering: dict[tuple[str, ...], int] = {}
         self.tag_set = np.array([numbering.setdefault(tuple(tags), len(numbering)) for tags in tags_of], dtype=np.int64)
         self.tag_sets: list[tuple[str, ...]] = list(numbering)
+        # Who speaks in each document (reporters left out), counted as the categories are.
+        speakers_of: list[set[str]] = [set() for _ in range(size)]
+        for name in reader.lexicon("speaker") if "speaker" in reader.schema else ():
+            value = name.decode("utf-8") if isinstance(name, bytes) else name
+            if value != REPORTER:
+                for docnum in reader.postings("speaker", name).all_ids():
+                    speakers_of[docnum].add(value)
+        sets: dict[tuple[str, ...], int] = {}
+        self.speaker_set = np.array([sets.setdefault(tuple(sorted(s)), len(sets)) for s in speakers_of], dtype=np.int64)
+        self.speaker_sets: list[tuple[str, ...]] = list(sets)
         self.live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() \
             else np.ones(size, bool)
 
@@ -87,12 +99,10 @@ class Columns:
         return dated, tagged
 
     def tag_counts(self, docnums: np.ndarray) -> Counter:
-        counts = np.bincount(self.tag_set[docnums], minlength=len(self.tag_sets))
-        found: Counter = Counter()
-        for number in np.flatnonzero(counts):
-            for tag in self.tag_sets[number]:
-                found[tag] += int(counts[number])
-        return found
+        return _set_counts(self.tag_set[docnums], self.tag_sets)
+
+    def speaker_counts(self, docnums: np.ndarray) -> Counter:
+        return _set_counts(self.speaker_set[docnums], self.speaker_sets)
 
     def year_counts(self, docnums: np.ndarray) -> Counter:
         years = self.year[docnums]
@@ -109,3 +119,14 @@ class Columns:
         days = self.day[docnums]
         undated = days == 0
         return np.lexsort((docnums, -scores, -days if newest else days, undated))
+
+
+def _set_counts(numbers: np.ndarray, sets: list[tuple[str, ...]]) -> Counter:
+    """How many documents have each value, from the documents' numbered sets of values: each
+    set counted once, then expanded (an archive has few sets)."""
+    counts = np.bincount(numbers, minlength=len(sets))
+    found: Counter = Counter()
+    for number in np.flatnonzero(counts):
+        for value in sets[number]:
+            found[value] += int(counts[number])
+    return found

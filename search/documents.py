@@ -18,6 +18,7 @@ from frontmatter.default_handlers import YAMLHandler
 from .archive import ArchiveFile, Unreadable, read_bytes
 from .cleaning import TEXT_CONTROL, clean_body, clean_inline
 from .settings import MAX_DOCUMENT_BYTES, MAX_TAG_CHARS, MAX_TAGS_PER_DOCUMENT, MAX_TITLE_CHARS
+from .speakers import Turn
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Document:
     body: str  # cleaned text; paragraphs separated by blank lines
     doc_id: str | None = None  # the front matter's `id`, when it has one
     warnings: list[str] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)  # a transcript's turns (from the index)
 
 
 class _YAMLHandler(YAMLHandler):

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .deadline import check as check_deadline
-from .plan import AllOf, AnyOf, Bonus, Exclude, Fields, Filter, Inverse, Maybe, Node, Nothing, Phrase, Require, Term
+from .plan import AllOf, AnyOf, Bonus, Exclude, Fields, Filter, Inverse, Maybe, Node, Nothing, Phrase, Require, Spoken, Term
 from .postings import deleted, frequency, length_bytes, postings, remembered, segment_key, values
 from .scoring import Explanation
+from .spoken import said
 
 
 @dataclass
@@ -132,7 +133,7 @@ def _evaluate(node: Node, segment: _Segment) -> tuple[np.ndarray, np.ndarray]:
     """(scores, matched) for every document of the segment; scores are 0 where not matched."""
     check_deadline()
     match node:
-        case Term() | Fields() | Phrase() | Filter() | AnyOf():
+        case Term() | Fields() | Phrase() | Spoken() | Filter() | AnyOf():
             scores, mask = segment.zeros(), segment.none()
             _add(node, segment, scores, mask)
             return scores, mask
@@ -215,13 +216,17 @@ def _add(node: Node, segment: _Segment, scores: np.ndarray, mask: np.ndarray) ->
                 ids = found.ids[keep]
                 scores[ids] += scorer.scores(found.weights[keep], lengths[ids])
             mask |= where
+        case Spoken(btext=btext, speakers=speakers, scorer=scorer):
+            docs, counts, lengths = said(reader, btext, speakers)
+            scores[docs] += scorer.at_lengths(counts, lengths)
+            mask[docs] = True
         case Filter(docset=docset, score=score):
             where = docset.segment_docs(reader)
             scores[where] += score
             mask |= where
         case AnyOf(children=children):
             for child in children:
-                if isinstance(child, (Term, Fields, Phrase, Filter, AnyOf)):
+                if isinstance(child, (Term, Fields, Phrase, Spoken, Filter, AnyOf)):
                     _add(child, segment, scores, mask)
                 else:
                     more, also = _evaluate(child, segment)
@@ -247,6 +252,10 @@ def _docs(node: Node, segment: _Segment) -> np.ndarray:
             return mask
         case Phrase():
             return phrase_docs(node, reader).copy()
+        case Spoken(btext=btext, speakers=speakers):
+            mask = segment.none()
+            mask[said(reader, btext, speakers)[0]] = True
+            return mask
         case Filter(docset=docset):
             return docset.segment_docs(reader).copy()
         case AnyOf(children=children):
@@ -361,6 +370,12 @@ def _explain(node: Node, segment: _Segment, doc: int) -> Explanation | None:
             if not parts:
                 return None
             return scorer.explain(parts)
+        case Spoken(btext=btext, speakers=speakers, scorer=scorer):
+            docs, counts, lengths = said(reader, btext, speakers)
+            where = np.flatnonzero(docs == doc)
+            if not len(where):
+                return None
+            return scorer.explain_at_length(float(counts[where[0]]), float(lengths[where[0]]), " or ".join(speakers))
         case Phrase(fieldname=fieldname, words=words, scorers=scorers, label=label):
             if not phrase_docs(node, reader)[doc]:
                 return None

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .analysis import TOKEN_RE, is_stop, normalize, stem
+from .speakers import turn_at
 
 SNIPPET_CHARS = 280
 SNIPPET_CONTEXT = 100
@@ -34,6 +35,8 @@ class Snippet:
 
     text: str
     matches: list[list[int]] = field(default_factory=list)  # [start, end) pairs
+    speaker: str | None = None  # whose words the passage is, in a transcript
+    turn: int | None = None  # which of the document's turns it is in (its page's anchor #tN)
 
 
 class Marker:
@@ -47,6 +50,7 @@ class Marker:
         # The same, ignoring case: for the rare text whose lowercase is longer than itself.
         self.any_case = re.compile(self.pattern.pattern, re.IGNORECASE) if self.pattern is not None else None
         self._stem_of: dict[str, str | None] = {}  # a candidate word's stem (None: a stop word), for this query
+        self.speakers: frozenset[str] = frozenset()  # the speakers the query named: snippets from their turns
 
     def spans(self, text: str, limit: int = MAX_MARKS) -> list[list[int]]:
         """The [start, end) offsets of the matched words in `text`, in order."""
@@ -98,19 +102,36 @@ class Marker:
                             keep[i + k] = True
         return [mark for mark, kept in zip(found, keep) if kept]
 
-    def snippet(self, text: str) -> Snippet:
+    def snippet(self, text: str, turns: list | None = None, speakers: frozenset[str] = frozenset()) -> Snippet:
         """The best passage of `text` (about 280 characters) with the matched words; the
-        opening of the text when nothing in it matched."""
+        opening of the text when nothing in it matched. In a transcript (`turns`, as the index
+        stores them: speaker, label, start, start of the words, end), the passage stays within
+        one turn's words and says whose they are; with `speakers`, it is taken from their turns."""
         marks = self._marks(text, SNIPPET_MARKS)
+        if turns and speakers:
+            theirs = [(t[3], t[4]) for t in turns if t[0] in speakers]
+            marks = [m for m in marks if any(s <= m[0] < e for s, e in theirs)] or marks
         if not marks:
+            spoken = [n for n, t in enumerate(turns or ()) if t[0] in speakers]
+            if spoken:  # the opening of their first turn
+                speaker, _, _, words, turn_end, *_ = turns[spoken[0]]  # type: ignore[index]
+                return Snippet(("… " if words else "") + _opening(text[words:turn_end]), speaker=speaker, turn=spoken[0])
             return Snippet(_opening(text))
         start, end, first, last = best_passage(text, marks)
+        speaker = turn = None
+        if turns:
+            turn = turn_at(turns, marks[first][0])
+            if turn is not None:
+                speaker, _, _, words, turn_end, *_ = turns[turn]
+                start, end = max(start, words), min(end, turn_end)
+                while last > first and marks[last][1] > end:
+                    last -= 1
         prefix = "… " if start > 0 else ""
         suffix = " …" if end < len(text) else ""
         passage = text[start:end].replace("\n", " ")  # one line; the offsets do not move
         shift = len(prefix) - start
         matches = [[s + shift, e + shift] for s, e, _ in marks[first : last + 1]]
-        return Snippet(prefix + passage + suffix, matches)
+        return Snippet(prefix + passage + suffix, matches, speaker, turn)
 
 
 def _candidates(stems: set[str]) -> re.Pattern | None:

@@ -65,15 +65,17 @@ class IndexReport:
 
 def build_index(
     archive: Path, index: Path, progress: Progress | None = None, workers: int | None = None,
-    ranking: Ranking | None = None,
+    ranking: Ranking | None = None, speakers: bool = True,
 ) -> IndexReport:
     """Rebuild the index at `index` from every document under `archive`. The ranking's
-    index-time settings (the title boost) are built in, and recorded in the index's metadata."""
+    index-time settings (the title boost) are built in, and recorded in the index's metadata.
+    Without `speakers`, transcripts are not split into speakers' turns."""
     started = time.time()
     archive = _check_archive(archive)
     with storage.locked(index):
         storage.remove_leftovers(index)
-        return _rebuild(archive, index, progress, workers, started, note=None, ranking=ranking or Ranking())
+        return _rebuild(archive, index, progress, workers, started, note=None, ranking=ranking or Ranking(),
+                        speakers=speakers)
 
 
 def update_index(archive: Path, index: Path, progress: Progress | None = None) -> IndexReport:
@@ -114,7 +116,7 @@ def _check_archive(archive: Path) -> Path:
 
 def _rebuild(
     archive: Path, index: Path, progress: Progress | None, workers: int | None, started: float, note: str | None,
-    ranking: Ranking | None = None,
+    ranking: Ranking | None = None, speakers: bool = True,
 ) -> IndexReport:
     ranking = ranking or Ranking()
     files, problems = list_archive(archive)
@@ -124,7 +126,7 @@ def _rebuild(
     workers = max(1, min(workers, len(files) // MIN_FILES_PER_WORKER))
     partial = storage.new_partial(index)
     try:
-        schema = make_schema(ranking.title_boost)
+        schema = make_schema(ranking.title_boost, speakers)
         ix = whoosh_index.create_in(os.fspath(partial), schema)
         parts = split(files, workers)
         if workers == 1:

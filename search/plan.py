@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from whoosh import query
 
 from .postings import frequency
-from .queries import AllWordsBonus, Concept, DocSet, Excluding, FieldsTerm, PeriodBonus
+from .queries import AllWordsBonus, Concept, DocSet, Excluding, FieldsTerm, PeriodBonus, SpokenWord
 from .ranking import Ranking
 from .scoring import BM25, BM25F, bm25, bm25f
 
@@ -121,11 +121,22 @@ class Bonus:
 
 
 @dataclass(frozen=True)
+class Spoken:
+    """A word in the words some people spoke (`spoken.py`): BM25 of how often they said it,
+    normalized by how much they said."""
+
+    btext: bytes
+    speakers: tuple[str, ...]
+    scorer: BM25
+    label: str
+
+
+@dataclass(frozen=True)
 class Nothing:
     """A clause that matches no document (a word in no index field)."""
 
 
-Node = Term | Fields | Phrase | Filter | AnyOf | AllOf | Maybe | Require | Exclude | Inverse | Bonus | Nothing
+Node = Term | Fields | Phrase | Spoken | Filter | AnyOf | AllOf | Maybe | Require | Exclude | Inverse | Bonus | Nothing
 
 
 class _Unplannable(Exception):
@@ -161,6 +172,11 @@ def _plan(q: query.Query, searcher, ranking: Ranking, boost: float) -> Node:
             return Nothing()
         scorer = bm25f(searcher, q.text, dict(fields), ranking, q.boost, outer=boost, idf_fields=tuple(q.weights))
         return Fields(tuple((f, schema[f].to_bytes(q.text)) for f, _ in fields), scorer, f"{q.text} in {'+'.join(f for f, _ in fields)}")
+    if isinstance(q, SpokenWord):
+        if "body" not in schema or "speaker" not in schema:
+            return Nothing()
+        btext = q.text.encode("utf-8")
+        return Spoken(btext, q.speakers, bm25(searcher, "body", q.text, btext, ranking, boost * q.boost), str(q))
     if type(q) is query.Term:
         if q.fieldname not in schema:
             return Nothing()
@@ -257,6 +273,8 @@ def describe(node: Node, indent: int = 0) -> list[str]:
     match node:
         case Term(label=label, scorer=scorer):
             return [f"{pad}{label}" + (" (BM25)" if scorer is not None else " (its weight)")]
+        case Spoken(label=label):
+            return [f"{pad}{label}: BM25 in their own words, normalized by how much they said"]
         case Fields(fields=fields, scorer=scorer):
             return [f"{pad}{scorer.word}: one BM25F term over {' and '.join(f for f, _ in fields)}"
                     + (f", weight {scorer.boost * scorer.outer:g}" if scorer.boost * scorer.outer != 1.0 else "")]

@@ -6,6 +6,7 @@ path: what Whoosh's collector does with them, which the tests compare the execut
 what runs a query the executor cannot plan.
 
 - `FieldsTerm`: one word over several fields, as one BM25F term.
+- `SpokenWord`: a word in the words some people spoke (`speaker:NAME word`).
 - `Concept`: what was typed OR its aliases, one clause.
 - `AllWordsBonus`: its child's scores, times a factor for the documents with every word;
   `PeriodBonus`, for the documents dated in a period the words name.
@@ -23,7 +24,7 @@ from whoosh.query import qcore
 from whoosh.query.wrappers import WrappingQuery
 
 from .postings import frequency, length_bytes, postings, remembered, segment_key
-from .scoring import BM25F, Weighting, bm25f
+from .scoring import BM25F, Weighting, bm25, bm25f
 
 EXHAUSTED = 2**31  # the id of a matcher past its last posting: beyond any document number
 
@@ -81,6 +82,53 @@ class FieldsTerm(qcore.Query):
             return _FieldsMatcher(matchers, None, [])  # unscored: only which documents match matters
         scorer = bm25f(searcher, self.text, dict(fields), weighting.ranking, self.boost, idf_fields=tuple(self.weights))
         return _FieldsMatcher(matchers, scorer, [length_bytes(reader, f) for f, _ in fields])
+
+
+class SpokenWord(qcore.Query):
+    """A word in the words some people spoke in transcripts (`speaker:Kirby Gaza`): BM25 of how
+    often they said it, normalized by how much they said (`spoken.py`)."""
+
+    def __init__(self, text: str, speakers: tuple[str, ...], boost: float = 1.0):
+        self.text = text
+        self.speakers = tuple(sorted(speakers))
+        self.boost = boost
+
+    def __eq__(self, other):
+        return isinstance(other, SpokenWord) and (self.text, self.speakers, self.boost) == (other.text, other.speakers, other.boost)
+
+    def __hash__(self):
+        return hash((self.text, self.speakers, self.boost))
+
+    def __repr__(self):
+        return f"SpokenWord({self.text!r}, {self.speakers!r}, boost={self.boost})"
+
+    def __str__(self):
+        return f"{self.text} said by {' or '.join(self.speakers)}"
+
+    def has_terms(self):
+        return True
+
+    def terms(self, phrases=False):
+        yield ("body", self.text)
+
+    def field(self):
+        return None
+
+    def estimate_size(self, ixreader):
+        return frequency(ixreader, "body", self.text)
+
+    def matcher(self, searcher, context=None):
+        from .spoken import said
+
+        reader = searcher.reader()
+        docs, counts, lengths = said(reader, self.text.encode("utf-8"), self.speakers)
+        if not len(docs):
+            return NullMatcher()
+        weighting = searcher.weighting if context is None else context.weighting
+        if not isinstance(weighting, Weighting):
+            return ListMatcher(docs.tolist())
+        scorer = bm25(searcher, "body", self.text, self.text.encode("utf-8"), weighting.ranking, self.boost)
+        return ListMatcher(docs.tolist(), weights=scorer.at_lengths(counts, lengths).tolist())
 
 
 class _FieldsMatcher(Matcher):

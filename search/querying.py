@@ -19,6 +19,7 @@ field:, word*, word~, ranges), as `syntax.py` configures it; this module rewrite
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import re
 from collections import Counter
@@ -33,13 +34,25 @@ from .errors import QueryError, QueryTooCostly
 from .lexicon import Lexicon
 from .periods import named_periods
 from .plan import could_match
-from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm, PeriodBonus, TermSpan
+from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm, PeriodBonus, SpokenWord, TermSpan
 from .ranking import Ranking
 from .settings import MAX_BOOST, WorkBudget
+from .speakers import folded, names_match
 from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser, operators_as_words
 
 # A question: it starts with a question word, or ends with a question mark.
 _QUESTION = re.compile(r"^\W*(?:what|when|where|who|whom|whose|why|how|which)\b|\?\W*$", re.IGNORECASE)
+
+_SPEAKER_FIELD = re.compile(r"(?<![\w:])speaker:(?=\S)")
+# A question of what someone said, and words that are an office, not a name.
+_SAYING = frozenset("say said says saying tell told think thinks thought".split())
+# The framing of such a question, left out of the words searched in what they said.
+_FRAMING = _SAYING | frozenset("what when where why how which did does do has have had about regarding me us".split())
+_SAID_QUESTION = re.compile(
+    r"\b(?:what|how|when|why|where)\s+(?:did|does|do|has|have|had|will|would)\s+(?P<who>[\w.'’\- ]{2,40}?)\s+"
+    r"(?:say|said|tell|told|think|thinks|mean)\b", re.IGNORECASE)
+_HONORIFIC_WORDS = frozenset("the mr ms mrs dr miss secretary admiral ambassador senator governor".split())
+_OFFICES = frozenset("president vice secretary senator governor mayor first lady reporter moderator".split())
 
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
 MAX_FUZZY_DISTANCE = 2
@@ -59,6 +72,8 @@ class ParsedQuery:
     typed: Counter = field(default_factory=Counter)  # how often each plain word (as its stems) was typed
     question: bool = False  # asked as a question: its framing words are left out
     dropped: list[str] = field(default_factory=list)  # plain words left out (a question's framing)
+    speakers: list[str] = field(default_factory=list)  # while reading: the speakers whose words the plain words are
+    named_speakers: list[str] = field(default_factory=list)  # every speaker the query named (speaker:, --speaker)
 
 
 class QueryReader:
@@ -77,8 +92,14 @@ class QueryReader:
         """The stems of each other name of the alias group that `stems` name, if any."""
         return [tuple(t.text for t in self.analyzer(name, mode="query")) for name, _ in self.aliases.get(stems, [])]
 
-    def read(self, text: str, reader) -> ParsedQuery:
+    def read(self, text: str, reader, speakers: list[str] | tuple[str, ...] = ()) -> ParsedQuery:
+        """`speakers` (names, as `--speaker` gives them) narrow the query to those people's
+        words, as `speaker:NAME` typed beside the words does."""
         text = _CONTROL.sub(" ", text)
+        if speakers:
+            text = " ".join([text] + [f'speaker:"{name}"' for name in speakers])
+        if "speaker" not in self.schema and _SPEAKER_FIELD.search(text):
+            raise QueryError("this index has no speakers (it was built with --no-speakers); rebuild it without that option")
         if not text.strip():
             raise QueryError("the query is empty")
         try:
@@ -159,6 +180,11 @@ class QueryReader:
             if type(q) is query.Term:  # a lone word: read as a one-word natural query, aliases and all
                 return self._natural(NaturalOr([q]), reader, out, negated)
             return query.NullQuery  # a range without a field means nothing here
+        if fieldname == "speaker" and isinstance(q, query.Term):
+            names = self._speaker_keys(q.text, reader)
+            if not negated:
+                out.named_speakers = sorted(set(out.named_speakers) | set(names))
+            return self._speaker_filter(names)
         if isinstance(q, query.Phrase):
             if not negated:
                 out.phrases.add(tuple(q.words))
@@ -170,8 +196,26 @@ class QueryReader:
         return q
 
     def _natural(self, q: NaturalOr, reader, out: ParsedQuery, negated: bool) -> query.Query:
-        """Plain words joined by OR, with aliases, the all-words bonus, NOT and filters."""
+        """Plain words joined by OR, with aliases, the all-words bonus, NOT and filters; with
+        `speaker:NAME` among them, the words are those NAME spoke."""
         subqueries = self._counted(list(q.subqueries), out.typed)
+        named = [c for c in subqueries if type(c) is query.Term and c.fieldname == "speaker"]
+        asked: list[query.Query] = []
+        if not named and out.question and not negated and not out.speakers:
+            named, asked = self._asked_about(subqueries, reader, out.text)
+        if named and not negated:
+            subqueries = [c for c in subqueries if c not in named and c not in asked]
+            keys = sorted({k for c in named for k in self._speaker_keys(c.text, reader)})
+            outer, out.speakers = out.speakers, keys
+            out.named_speakers = sorted(set(out.named_speakers) | set(keys))
+            try:
+                scored = self._natural(NaturalOr(subqueries, boost=q.boost), reader, out, negated) if subqueries else query.NullQuery
+            finally:
+                out.speakers = outer
+            if scored is query.NullQuery or isinstance(scored, query.Not):  # no words: where they speak
+                spoken = self._speaker_filter(keys)
+                return spoken if scored is query.NullQuery else Excluding(spoken, scored.query)
+            return scored
         stop = self.ranking.query_stop_words | (self.ranking.question_words if out.question else frozenset())
         if stop:  # the ranking's own stop words, and a question's framing, dropped from plain words
             kept = [c for c in subqueries if not (type(c) is query.Term and c.fieldname == TEXT and normalize(c.text) in stop)]
@@ -208,6 +252,43 @@ class QueryReader:
             scored = query.Not(exclude) if scored is query.NullQuery else Excluding(scored, exclude)
         return scored
 
+    def _speaker_keys(self, typed: str, reader) -> list[str]:
+        """The index's speakers that `typed` names: a full name, or any of its words
+        (`Kirby`, `John Kirby`, `Jean-Pierre`). None is a clear error naming the closest."""
+        words = folded(typed).split()
+        if not words:
+            raise QueryError("speaker: needs a name, as in speaker:Kirby or speaker:\"John Kirby\"")
+        if "speaker" not in reader.schema:
+            raise QueryError("this index has no speakers (it was built with --no-speakers); rebuild it without that option")
+        names = speaker_names(reader)
+        found = [name for name in names if names_match(name, words)]
+        if found:
+            return found
+        lowered = {folded(n): n for n in names}
+        close = [lowered[n] for n in difflib.get_close_matches(" ".join(words), list(lowered), n=3, cutoff=0.6)] or \
+            sorted({n for w in words for k, n in lowered.items() if difflib.get_close_matches(w, k.split(), n=1, cutoff=0.75)})[:3]
+        hint = f"; the closest: {', '.join(close)}" if close else ""
+        raise QueryError(f"no speaker in this index is named {typed!r}{hint}")
+
+    @staticmethod
+    def _speaker_filter(names: list[str]) -> query.Query:
+        """The documents where these people speak, the most turns first."""
+        return query.Or([query.Term("speaker", name) for name in names]).normalize()
+
+    def _asked_about(self, subqueries: list[query.Query], reader, text: str) -> tuple[list[query.Query], list[query.Query]]:
+        """A question of what someone said, "what did Kirby say about Gaza": when the words
+        between "did" and "say" name a speaker of the index, that speaker's clause
+        (speaker:Kirby), and the plain words it replaces (the name and the framing)."""
+        asked = _SAID_QUESTION.search(text)
+        if not asked:
+            return [], []
+        who = [w for w in folded(asked.group("who").replace(".", " ")).split() if w not in _HONORIFIC_WORDS]
+        if not who or any(w in _OFFICES for w in who) or not any(names_match(n, who) for n in speaker_names(reader)):
+            return [], []
+        plain = [c for c in subqueries if type(c) is query.Term and c.fieldname == TEXT]
+        replaced = [c for c in plain if normalize(c.text).strip(".") in who or normalize(c.text) in _FRAMING]
+        return [query.Term("speaker", " ".join(who))], replaced
+
     def _count_typed(self, q: query.Query, typed: Counter) -> None:
         """How often each plain word was typed, as its stems, counted before normalizing folds
         repeated words into one; words under NOT do not count."""
@@ -240,6 +321,11 @@ class QueryReader:
         tokens = [(t.text, t.pos) for t in self.analyzer(raw, mode="query", positions=True)]
         if not tokens:
             return query.NullQuery  # only stop words or punctuation ("the", "i.e.", "5%")
+        if out.speakers:  # in the words these people spoke (no phrases there: each word)
+            if not negated:
+                out.stems.update(text for text, _ in tokens)
+            spoken = [SpokenWord(text, tuple(out.speakers)) for text, _ in tokens]
+            return query.Or(spoken, boost=boost).normalize()
         if len(tokens) == 1:
             # One BM25F term over title and body, plus the title on its own: known-item
             # searches name a document by its title's words.
@@ -422,6 +508,13 @@ def _alias_table(analyzer) -> dict[tuple[str, ...], list[tuple[str, int]]]:
 
 
 _ALIAS_MAX_WORDS = 6
+
+
+def speaker_names(reader) -> list[str]:
+    """Every speaker of the index, as its `speaker` field keeps the names."""
+    if "speaker" not in reader.schema:
+        return []
+    return [v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon("speaker")]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # control characters (and undecodable bytes) read as spaces

@@ -71,6 +71,11 @@ class BM25:
     def scores(self, weights: np.ndarray, length_bytes: np.ndarray) -> np.ndarray:
         return self.numerator * weights / (weights + self.base + self.length_part[length_bytes])
 
+    def at_lengths(self, weights: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """The same, for lengths counted exactly rather than as length bytes (what a speaker
+        said in a document: `spoken.py`)."""
+        return self.numerator * weights / (weights + self.base + self.k1 * self.b / (self.average_length or 1.0) * lengths)
+
     @property
     def max_score(self) -> float:
         return self.numerator  # the limit as the weight grows
@@ -81,6 +86,16 @@ class BM25:
             Explanation(self.idf, "idf"),
             Explanation(weight, "weight: its frequency, times the field's boost"),
             Explanation(length, f"the field's length (average {self.average_length:.1f}), k1={self.k1}, b={self.b}"),
+        ) + ((Explanation(self.boost, "boost"),) if self.boost != 1.0 else ()))
+
+
+    def explain_at_length(self, weight: float, length: float, whose: str) -> Explanation:
+        score = float(self.at_lengths(np.array([weight]), np.array([length]))[0])
+        return Explanation(score, f"{self.word} in the words of {whose} (BM25)", (
+            Explanation(self.idf, "idf, from the documents with the word in the body"),
+            Explanation(weight, "how often they said it"),
+            Explanation(length, f"how many words they said (the body's average {self.average_length:.1f}), "
+                                f"k1={self.k1}, b={self.b}"),
         ) + ((Explanation(self.boost, "boost"),) if self.boost != 1.0 else ()))
 
 

@@ -43,6 +43,7 @@ from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
 from .scoring import Explanation, Weighting, key_terms
 from .settings import DEFAULT_LIMIT, MAX_FACET_VALUES, MAX_LIMIT, WorkBudget
+from .speakers import Turn
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -60,6 +61,7 @@ class Hit:
     title_matches: list[list[int]] = field(default_factory=list)
     doc_id: str | None = None
     explanation: Explanation | None = None  # how the score was made, when asked (explain=True)
+    speaker: str | None = None  # whose words the snippet is, in a transcript (as snippet.speaker)
 
 
 @dataclass
@@ -82,6 +84,7 @@ class SearchResults:
     results: list[Hit]
     tags: list[FacetCount] | None = None  # counts with the other filters applied
     years: list[FacetCount] | None = None
+    speakers: list[FacetCount] | None = None  # who speaks in the matches (reporters left out)
     reading: list[str] | None = None  # how the query was read, when asked (explain=True)
     note: str | None = None  # what the results are, when it is not what was asked (date order)
     search_instead: str | None = None  # when corrected: the words typed, to run as they are (exact=True)
@@ -174,12 +177,14 @@ class SearchIndex:
         explain: bool = False,
         exact: bool = False,
         deadline: deadlines.Deadline | None = None,
+        speakers: list[str] | tuple[str, ...] = (),
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
         QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
         the search passes its deadline: `deadline`, else the budget's `seconds`. With
         `explain`, the results say how the query was read and how each score was made. A query
-        that finds nothing runs again as its suggestion, unless `exact`."""
+        that finds nothing runs again as its suggestion, unless `exact`. `speakers` narrows the
+        words to what those people said, as `speaker:NAME` does."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
@@ -192,7 +197,7 @@ class SearchIndex:
                 raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
             wanted = Filters(frozenset(t.strip().lower() for t in tags if t.strip()),
                              _check_day(since, "since"), _check_day(until, "until"))
-            parsed, postings = self._read(text)
+            parsed, postings = self._read(text, speakers)
             costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
             with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
                 results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain)
@@ -200,7 +205,7 @@ class SearchIndex:
                 corrected = False
                 if results.total == 0 and suggestion and not exact:
                     try:
-                        retry, _ = self._read(suggestion)
+                        retry, _ = self._read(suggestion, speakers)
                     except QueryError:
                         retry = None
                     if retry is not None:
@@ -214,11 +219,11 @@ class SearchIndex:
             results.seconds = round(time.perf_counter() - started, 4)
             return results
 
-    def _read(self, text: str) -> tuple[ParsedQuery, int]:
+    def _read(self, text: str, speakers: list[str] | tuple[str, ...] = ()) -> tuple[ParsedQuery, int]:
         """The query read, and its cost: the postings it will read, checked against the
         budget before any is read."""
         reader = self._searcher.reader()
-        parsed = self.reader.read(text, reader)
+        parsed = self.reader.read(text, reader, speakers)
         postings = cost(parsed.query, reader)
         if postings > self.budget.postings:
             raise QueryTooCostly(
@@ -253,6 +258,7 @@ class SearchIndex:
             matches, note = self._every_word(plan, matches)
         tag_counts: Counter = Counter()
         year_counts: Counter = Counter()
+        speaker_counts: Counter = Counter()
         if wanted.active or facets or sort != "relevance":
             columns = self.columns()
             dated, tagged = columns.filter_mask(matches.docnums, wanted)
@@ -261,6 +267,7 @@ class SearchIndex:
                 # to, the other categories and years.
                 tag_counts = columns.tag_counts(matches.docnums[dated])
                 year_counts = columns.year_counts(matches.docnums[tagged])
+                speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged])
             if wanted.active:
                 keep = dated & tagged
                 matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
@@ -271,6 +278,7 @@ class SearchIndex:
         else:
             order = self.columns().date_order(matches.docnums, matches.scores, newest=sort == "newest")
         marker = Marker(parsed.stems, parsed.phrases)
+        marker.speakers = frozenset(parsed.named_speakers)
         plan = make_plan(parsed.query, self._searcher, self.ranking) if explain else None
         hits = []
         for rank, position in enumerate(order[first : first + limit], start=first + 1):
@@ -285,6 +293,7 @@ class SearchIndex:
             suggestion=None, corrected=False, seconds=0.0, results=hits,
             tags=_top(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
+            speakers=_top(speaker_counts) if facets else None,
             reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
             note=note,
         )
@@ -310,6 +319,8 @@ class SearchIndex:
         """A result, from the document's stored fields: the one place a Hit is made."""
         stored = self._searcher.stored_fields(docnum)
         title = stored.get("title", "")
+        snippet = snippets.snippet(_body(stored), stored.get("turns"), snippets.speakers) if snippets is not None \
+            else Snippet("")
         return Hit(
             rank=rank,
             path=stored["path"],
@@ -318,9 +329,10 @@ class SearchIndex:
             tags=_tags(stored),
             source_url=stored.get("source_url"),
             score=_finite(score),
-            snippet=snippets.snippet(_body(stored)) if snippets is not None else Snippet(""),
+            snippet=snippet,
             title_matches=titles.spans(title) if titles is not None else [],
             doc_id=stored.get("doc_id"),
+            speaker=snippet.speaker,
         )
 
     def warm(self) -> None:
@@ -382,6 +394,7 @@ class SearchIndex:
             modified_time=stored.get("modified_time"),
             body=_body(stored),
             doc_id=stored.get("doc_id"),
+            turns=[Turn(speaker, label, start, end, words) for speaker, label, start, words, end, *_ in stored.get("turns") or ()],
         )
 
     def _docnum(self, path: str) -> int:

@@ -33,6 +33,8 @@ from .analysis import index_terms
 from .archive import ArchiveFile, FileProblem, Unreadable, read_bytes
 from .documents import parse_document
 from .errors import IndexWriteError, SearchError
+from .speakers import speaker_name, split_turns, word_spans
+from .speakers import stored as stored_turns
 
 Progress = Callable[[int, int], None]  # (files done, files in all)
 
@@ -257,7 +259,10 @@ def add_file(writer, file: ArchiveFile, result: PartResult, update: bool) -> boo
         entry = result.manifest.setdefault(file.path, [file.size, file.mtime_ns, None, None])
         entry[3] = str(exc)
         return False
-    terms = index_terms(document.body)
+    turns = split_turns(document.body, document.title, document.date) if "turns" in writer.schema else []
+    spans, owners = word_spans(turns, len(document.body)) if turns else (None, [])
+    terms = index_terms(document.body, spans)
+    positions = [bounds for bounds, owner in zip(terms.bounds, owners) if owner is not None]
     fields = dict(
         path=document.path,
         doc_id=document.doc_id,
@@ -269,6 +274,8 @@ def add_file(writer, file: ArchiveFile, result: PartResult, update: bool) -> boo
         published_time=document.published_time,
         modified_time=document.modified_time,
         content=zlib.compress(document.body.encode("utf-8"), 6),
+        speaker=",".join(speaker_name(t.speaker) for t in turns) or None,
+        turns=stored_turns(turns, positions) or None,
     )
     (writer.update_document if update else writer.add_document)(**fields)
     result.indexed += 1

@@ -22,7 +22,7 @@ from .errors import QueryError
 from .queries import TermSpan
 
 TEXT = "_text"  # the parser's field for words typed without one
-SEARCH_FIELDS = ("title", "body", "tags", "date")
+SEARCH_FIELDS = ("title", "body", "tags", "date", "speaker")
 
 
 class NaturalOr(query.Or):

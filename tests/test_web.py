@@ -404,8 +404,10 @@ def test_the_document_page_shows_the_text_in_paragraphs(client, small):
     assert "<h1 id=\"doc-title\">Press Briefing by Press Secretary Karine Jean-Pierre</h1>" in html
     assert "March 2, 2023" in html and "Press briefings" in html
     assert 'href="https://example.gov/2023/03/02/briefing/"' in html
-    body = html.split('<div class="body">', 1)[1].split("</div>", 1)[0]
+    body = html.split('<div class="body">', 1)[1].split('<p class="path">', 1)[0]
     assert body.count("<p>") == len(small.document(BRIEFING).body.split("\n\n")) == 2
+    # A transcript: each paragraph is a turn, with its speaker and an anchor.
+    assert body.count('<div class="turn" id="t') == 2 and 'data-speaker="Karine Jean-Pierre"' in body
     assert "<mark" not in html
 
 
@@ -418,7 +420,7 @@ def test_single_newlines_become_line_breaks(budget_index):
 
 def test_from_a_search_the_words_are_marked_and_the_first_is_an_anchor(client, small):
     html = client.get(f"/doc/{BRIEFING}?q=sanctioned+Russia").get_data(as_text=True)
-    body = html.split('<div class="body">', 1)[1].split("</div>", 1)[0]
+    body = html.split('<div class="body">', 1)[1].split('<p class="path">', 1)[0]
     marked = re.findall(r"<mark[^>]*>([^<]*)</mark>", body)
     assert marked == ["Russia", "sanctions", "sanctions", "Russia"]
     assert body.count('id="first-match"') == 1

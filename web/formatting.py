@@ -40,9 +40,45 @@ def pieces(text: str, spans) -> list[Piece]:
     return _cut(text or "", 0, len(text or ""), _clean(spans, len(text or "")))
 
 
-def paragraphs(text: str, spans) -> list[list[list[Piece]]]:
+@dataclass(frozen=True)
+class Section:
+    """A stretch of a document's text: one speaker's turn in a transcript (with its anchor,
+    `t` and the turn's number, for links to an exact quote), or text without a speaker."""
+
+    paragraphs: list
+    anchor: str | None = None
+    speaker: str | None = None
+    label: str | None = None
+
+
+def sections(text: str, spans, turns) -> list[Section]:
+    """The text as its turns (`search.speakers.Turn`s), each turn's words in paragraphs, its
+    label shown apart; text before the first turn as a section without a speaker. The first
+    marked piece of the whole text is flagged `first`."""
+    text = text or ""
+    spans = _clean(spans, len(text))
+    if not turns:
+        return [Section(paragraphs(text, spans))]
+    stretches = [(0, turns[0].start, None)] + [(max(t.words, t.start), t.end, (n, t)) for n, t in enumerate(turns)]
+    out, first_done = [], False
+    for a, b, turn in stretches:
+        inside = [(s - a, e - a) for s, e in spans if s >= a and e <= b]
+        if a >= b or (turn is None and not text[a:b].strip()):
+            continue
+        paras = paragraphs(text[a:b], inside, mark_first=not first_done)
+        first_done = first_done or bool(inside)
+        if turn is None:
+            out.append(Section(paras))
+        else:
+            n, t = turn
+            out.append(Section(paras, f"t{n}", t.speaker, t.label))
+    return out
+
+
+def paragraphs(text: str, spans, mark_first: bool = True) -> list[list[list[Piece]]]:
     """The text's paragraphs (split at blank lines), each a list of lines (split at single
-    newlines), each a list of pieces. The first marked piece is flagged `first`."""
+    newlines), each a list of pieces. The first marked piece is flagged `first`, unless not
+    `mark_first`."""
     text = text or ""
     spans = _clean(spans, len(text))
     bounds, start = [], 0
@@ -51,7 +87,7 @@ def paragraphs(text: str, spans) -> list[list[list[Piece]]]:
         start = gap.end()
     bounds.append((start, len(text)))
     out: list[list[list[Piece]]] = []
-    first_done = False
+    first_done = not mark_first
     next_span = 0
     for a, b in bounds:
         while a < b and text[a].isspace():

@@ -62,6 +62,7 @@ class Params:
 
     q: str = ""
     tags: list[str] = field(default_factory=list)
+    speakers: list[str] = field(default_factory=list)  # only these people's words (speaker=)
     since: str = ""
     until: str = ""
     sort: str = "relevance"
@@ -79,9 +80,15 @@ class Params:
             value = _text(value)
             if value and value not in tags and len(tags) < MAX_TAGS:
                 tags.append(value)
+        speakers: list[str] = []
+        for value in args.getlist("speaker"):
+            value = _text(value)
+            if value and value not in speakers and len(speakers) < MAX_TAGS:
+                speakers.append(value)
         params = cls(
             q=_text(args.get("q")),
             tags=tags,
+            speakers=speakers,
             since=_text(args.get("since")),
             until=_text(args.get("until")),
             sort=_text(args.get("sort")) or "relevance",
@@ -102,11 +109,12 @@ class Params:
         return ix.search(
             self.q, tags=self.tags, since=self.since or None, until=self.until or None,
             sort=self.sort, page=self.page, limit=PER_PAGE, facets=True, explain=self.explain, exact=self.exact,
+            speakers=self.speakers,
         )
 
     def args(self, **changes) -> dict:
         """The query-string arguments, defaults left out, with `changes` applied."""
-        values = {"q": self.q, "tag": self.tags, "since": self.since, "until": self.until,
+        values = {"q": self.q, "tag": self.tags, "speaker": self.speakers, "since": self.since, "until": self.until,
                   "sort": self.sort, "page": self.page, "exact": "1" if self.exact else ""}
         values.update(changes)
         if values["sort"] == "relevance":
@@ -131,9 +139,12 @@ class Params:
     def toggled(self, tag: str) -> list[str]:
         return [t for t in self.tags if t != tag] if tag in self.tags else self.tags + [tag]
 
+    def toggled_speaker(self, name: str) -> list[str]:
+        return [s for s in self.speakers if s != name] if name in self.speakers else self.speakers + [name]
+
     @property
     def filtered(self) -> bool:
-        return bool(self.tags or self.since or self.until)
+        return bool(self.tags or self.speakers or self.since or self.until)
 
 
 def _index() -> SearchIndex:
@@ -179,7 +190,7 @@ def document(path: str):
     return render_template(
         "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks),
         title=formatting.pieces(doc.title, ix.mark(doc.title, q) if q else []),
-        body=formatting.paragraphs(doc.body, body_marks),
+        sections=formatting.sections(doc.body, body_marks, doc.turns),
     )
 
 
