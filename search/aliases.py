@@ -45,3 +45,15 @@ ALIAS_GROUPS: tuple[tuple[str, ...], ...] = (
 
 # How much an alias counts against the words the user typed.
 ALIAS_WEIGHT = 0.8
+
+
+def alias_table(analyzer) -> dict[tuple[str, ...], list[tuple[str, int]]]:
+    """Each alias expression, as the stems it analyzes to, mapped to its group's other names
+    (with how many terms each has)."""
+    stems = {name: tuple(t.text for t in analyzer(name, mode="query")) for group in ALIAS_GROUPS for name in group}
+    table: dict[tuple[str, ...], list[tuple[str, int]]] = {}
+    for group in ALIAS_GROUPS:
+        for name in group:
+            if stems[name]:
+                table[stems[name]] = [(other, len(stems[other])) for other in group if other != name and stems[other]]
+    return table

@@ -12,6 +12,10 @@ import calendar
 import re
 from dataclasses import dataclass
 
+from whoosh import query
+
+from .queries import PeriodBonus, TermSpan
+
 _MONTHS = {name.lower(): n for n, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): n for n, name in enumerate(calendar.month_abbr) if name})
 _MONTHS["sept"] = 9
@@ -57,3 +61,14 @@ def named_periods(text: str) -> list[Period]:
 def _month(year: int, month: int) -> Period:
     last = calendar.monthrange(year, month)[1]
     return Period(f"{calendar.month_name[month]} {year}", f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-{last:02d}")
+
+
+def with_period_bonus(q: query.Query, text: str, bonus: float) -> query.Query:
+    """`q` with the documents dated in a month or year the words name scoring `1 + bonus`
+    times; a query that only excludes has no scores to raise."""
+    periods = named_periods(text)
+    if not bonus or not periods or isinstance(q, query.Not):
+        return q
+    spans: list[query.Query] = [TermSpan("date", p.start, p.end) for p in periods]
+    within = spans[0] if len(spans) == 1 else query.Or(spans)
+    return PeriodBonus(q, [within], 1.0 + bonus, " or ".join(p.label for p in periods))

@@ -19,7 +19,6 @@ field:, word*, word~, ranges), as `syntax.py` configures it; this module rewrite
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 from collections import Counter
@@ -28,16 +27,16 @@ from dataclasses import dataclass, field
 from whoosh import query
 from whoosh.support.levenshtein import damerau_levenshtein
 
-from .aliases import ALIAS_GROUPS
+from .aliases import alias_table
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError, QueryTooCostly
 from .lexicon import Lexicon
-from .periods import named_periods
+from .periods import with_period_bonus
 from .plan import could_match
-from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm, PeriodBonus, SpokenWord, TermSpan
+from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm, SpokenWord
 from .ranking import Ranking
 from .settings import MAX_BOOST, WorkBudget
-from .speakers import folded, names_match
+from .spoken import asked_about, named_speakers, where_they_speak
 from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser, operators_as_words
 
 # A question: it starts with a question word, or ends with a question mark.
@@ -45,14 +44,6 @@ _QUESTION = re.compile(r"^\W*(?:what|when|where|who|whom|whose|why|how|which)\b|
 
 _SPEAKER_FIELD = re.compile(r"(?<![\w:])speaker:(?=\S)")
 # A question of what someone said, and words that are an office, not a name.
-_SAYING = frozenset("say said says saying tell told think thinks thought".split())
-# The framing of such a question, left out of the words searched in what they said.
-_FRAMING = _SAYING | frozenset("what when where why how which did does do has have had about regarding me us".split())
-_SAID_QUESTION = re.compile(
-    r"\b(?:what|how|when|why|where)\s+(?:did|does|do|has|have|had|will|would)\s+(?P<who>[\w.'’\- ]{2,40}?)\s+"
-    r"(?:say|said|tell|told|think|thinks|mean)\b", re.IGNORECASE)
-_HONORIFIC_WORDS = frozenset("the mr ms mrs dr miss secretary admiral ambassador senator governor".split())
-_OFFICES = frozenset("president vice secretary senator governor mayor first lady reporter moderator".split())
 
 MAX_EXPANSION = 500  # words a prefix, wildcard or fuzzy term may stand for
 MAX_FUZZY_DISTANCE = 2
@@ -86,7 +77,7 @@ class QueryReader:
         self.ranking = ranking or Ranking()
         self.analyzer = text_analyzer()
         self.parser = make_parser(schema)
-        self.aliases = _alias_table(self.analyzer)
+        self.aliases = alias_table(self.analyzer)
 
     def alias_stems(self, stems: tuple[str, ...]) -> list[tuple[str, ...]]:
         """The stems of each other name of the alias group that `stems` name, if any."""
@@ -120,19 +111,8 @@ class QueryReader:
             raise QueryError(
                 "the query has no words to search for (very common words such as 'the' are not indexed)"
             )
-        result.query = self._with_periods(result.query, text)
+        result.query = with_period_bonus(result.query, text, self.ranking.period_bonus)
         return result
-
-    def _with_periods(self, q: query.Query, text: str) -> query.Query:
-        """The documents dated in a month or year the words name score higher (a soft
-        signal: `periods.py`); a query that only excludes has no scores to raise."""
-        factor = 1.0 + self.ranking.period_bonus
-        periods = named_periods(text)
-        if factor == 1.0 or not periods or isinstance(q, query.Not):
-            return q
-        spans: list[query.Query] = [TermSpan("date", p.start, p.end) for p in periods]
-        within = spans[0] if len(spans) == 1 else query.Or(spans)
-        return PeriodBonus(q, [within], factor, " or ".join(p.label for p in periods))
 
     # The rewrite walks the parsed tree once, so each kind of node is handled in one place.
 
@@ -181,10 +161,10 @@ class QueryReader:
                 return self._natural(NaturalOr([q]), reader, out, negated)
             return query.NullQuery  # a range without a field means nothing here
         if fieldname == "speaker" and isinstance(q, query.Term):
-            names = self._speaker_keys(q.text, reader)
+            names = named_speakers(q.text, reader)
             if not negated:
                 out.named_speakers = sorted(set(out.named_speakers) | set(names))
-            return self._speaker_filter(names)
+            return where_they_speak(names)
         if isinstance(q, query.Phrase):
             if not negated:
                 out.phrases.add(tuple(q.words))
@@ -202,10 +182,10 @@ class QueryReader:
         named = [c for c in subqueries if type(c) is query.Term and c.fieldname == "speaker"]
         asked: list[query.Query] = []
         if not named and out.question and not negated and not out.speakers:
-            named, asked = self._asked_about(subqueries, reader, out.text)
+            named, asked = asked_about(subqueries, reader, out.text)
         if named and not negated:
             subqueries = [c for c in subqueries if c not in named and c not in asked]
-            keys = sorted({k for c in named for k in self._speaker_keys(c.text, reader)})
+            keys = sorted({k for c in named for k in named_speakers(c.text, reader)})
             outer, out.speakers = out.speakers, keys
             out.named_speakers = sorted(set(out.named_speakers) | set(keys))
             try:
@@ -213,7 +193,7 @@ class QueryReader:
             finally:
                 out.speakers = outer
             if scored is query.NullQuery or isinstance(scored, query.Not):  # no words: where they speak
-                spoken = self._speaker_filter(keys)
+                spoken = where_they_speak(keys)
                 return spoken if scored is query.NullQuery else Excluding(spoken, scored.query)
             return scored
         stop = self.ranking.query_stop_words | (self.ranking.question_words if out.question else frozenset())
@@ -251,43 +231,6 @@ class QueryReader:
             exclude = query.Or(banned).normalize()
             scored = query.Not(exclude) if scored is query.NullQuery else Excluding(scored, exclude)
         return scored
-
-    def _speaker_keys(self, typed: str, reader) -> list[str]:
-        """The index's speakers that `typed` names: a full name, or any of its words
-        (`Kirby`, `John Kirby`, `Jean-Pierre`). None is a clear error naming the closest."""
-        words = folded(typed).split()
-        if not words:
-            raise QueryError("speaker: needs a name, as in speaker:Kirby or speaker:\"John Kirby\"")
-        if "speaker" not in reader.schema:
-            raise QueryError("this index has no speakers (it was built with --no-speakers); rebuild it without that option")
-        names = speaker_names(reader)
-        found = [name for name in names if names_match(name, words)]
-        if found:
-            return found
-        lowered = {folded(n): n for n in names}
-        close = [lowered[n] for n in difflib.get_close_matches(" ".join(words), list(lowered), n=3, cutoff=0.6)] or \
-            sorted({n for w in words for k, n in lowered.items() if difflib.get_close_matches(w, k.split(), n=1, cutoff=0.75)})[:3]
-        hint = f"; the closest: {', '.join(close)}" if close else ""
-        raise QueryError(f"no speaker in this index is named {typed!r}{hint}")
-
-    @staticmethod
-    def _speaker_filter(names: list[str]) -> query.Query:
-        """The documents where these people speak, the most turns first."""
-        return query.Or([query.Term("speaker", name) for name in names]).normalize()
-
-    def _asked_about(self, subqueries: list[query.Query], reader, text: str) -> tuple[list[query.Query], list[query.Query]]:
-        """A question of what someone said, "what did Kirby say about Gaza": when the words
-        between "did" and "say" name a speaker of the index, that speaker's clause
-        (speaker:Kirby), and the plain words it replaces (the name and the framing)."""
-        asked = _SAID_QUESTION.search(text)
-        if not asked:
-            return [], []
-        who = [w for w in folded(asked.group("who").replace(".", " ")).split() if w not in _HONORIFIC_WORDS]
-        if not who or any(w in _OFFICES for w in who) or not any(names_match(n, who) for n in speaker_names(reader)):
-            return [], []
-        plain = [c for c in subqueries if type(c) is query.Term and c.fieldname == TEXT]
-        replaced = [c for c in plain if normalize(c.text).strip(".") in who or normalize(c.text) in _FRAMING]
-        return [query.Term("speaker", " ".join(who))], replaced
 
     def _count_typed(self, q: query.Query, typed: Counter) -> None:
         """How often each plain word was typed, as its stems, counted before normalizing folds
@@ -495,26 +438,7 @@ def _field_query(field: str, tokens: list[tuple[str, int]], slop: int, weight: f
     return query.Phrase(field, [t for t, _ in tokens], slop=slop + max(gaps) - 1, boost=weight)
 
 
-def _alias_table(analyzer) -> dict[tuple[str, ...], list[tuple[str, int]]]:
-    """Each alias expression, as the stems it analyzes to, mapped to its group's other names
-    (with how many terms each has)."""
-    stems = {name: tuple(t.text for t in analyzer(name, mode="query")) for group in ALIAS_GROUPS for name in group}
-    table: dict[tuple[str, ...], list[tuple[str, int]]] = {}
-    for group in ALIAS_GROUPS:
-        for name in group:
-            if stems[name]:
-                table[stems[name]] = [(other, len(stems[other])) for other in group if other != name and stems[other]]
-    return table
-
-
 _ALIAS_MAX_WORDS = 6
-
-
-def speaker_names(reader) -> list[str]:
-    """Every speaker of the index, as its `speaker` field keeps the names."""
-    if "speaker" not in reader.schema:
-        return []
-    return [v.decode("utf-8") if isinstance(v, bytes) else v for v in reader.lexicon("speaker")]
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # control characters (and undecodable bytes) read as spaces

@@ -14,15 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import heapq
-import math
 import os
 import re
 import threading
 import time
-import zlib
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,62 +37,12 @@ from .plan import Node, cost, describe, make_plan
 from .postings import check_codec, forget_other_generations, frequency, length_bytes, read_field_stats
 from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
-from .scoring import Explanation, Weighting, key_terms
-from .settings import DEFAULT_LIMIT, MAX_FACET_VALUES, MAX_LIMIT, WorkBudget
+from .results import ArchiveOverview, FacetCount, Hit, SearchResults, finite, stored_body, stored_tags, top_counts
+from .scoring import Weighting, key_terms
+from .settings import DEFAULT_LIMIT, MAX_LIMIT, WorkBudget
 from .speakers import Turn
 
 SORTS = ("relevance", "newest", "oldest")
-
-
-@dataclass
-class Hit:
-    rank: int
-    path: str
-    title: str
-    date: str | None
-    tags: list[str]
-    source_url: str | None
-    score: float
-    snippet: Snippet
-    title_matches: list[list[int]] = field(default_factory=list)
-    doc_id: str | None = None
-    explanation: Explanation | None = None  # how the score was made, when asked (explain=True)
-    speaker: str | None = None  # whose words the snippet is, in a transcript (as snippet.speaker)
-
-
-@dataclass
-class FacetCount:
-    value: str
-    count: int
-
-
-@dataclass
-class SearchResults:
-    query: str
-    total: int
-    page: int
-    pages: int
-    limit: int
-    sort: str
-    suggestion: str | None  # a corrected query, when a word is not in the archive
-    corrected: bool  # the results are for the suggestion, because the query found nothing
-    seconds: float
-    results: list[Hit]
-    tags: list[FacetCount] | None = None  # counts with the other filters applied
-    years: list[FacetCount] | None = None
-    speakers: list[FacetCount] | None = None  # who speaks in the matches (reporters left out)
-    reading: list[str] | None = None  # how the query was read, when asked (explain=True)
-    note: str | None = None  # what the results are, when it is not what was asked (date order)
-    search_instead: str | None = None  # when corrected: the words typed, to run as they are (exact=True)
-
-
-@dataclass
-class ArchiveOverview:
-    documents: int
-    first_date: str | None
-    last_date: str | None
-    tags: list[FacetCount]
-    built: str | None
 
 
 def open_index(path: Path, budget: WorkBudget | None = None, ranking: Ranking | None = None) -> "SearchIndex":
@@ -291,9 +237,9 @@ class SearchIndex:
         return SearchResults(
             query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
-            tags=_top(tag_counts) if facets else None,
+            tags=top_counts(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
-            speakers=_top(speaker_counts) if facets else None,
+            speakers=top_counts(speaker_counts) if facets else None,
             reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
             note=note,
         )
@@ -319,16 +265,16 @@ class SearchIndex:
         """A result, from the document's stored fields: the one place a Hit is made."""
         stored = self._searcher.stored_fields(docnum)
         title = stored.get("title", "")
-        snippet = snippets.snippet(_body(stored), stored.get("turns"), snippets.speakers) if snippets is not None \
+        snippet = snippets.snippet(stored_body(stored), stored.get("turns"), snippets.speakers) if snippets is not None \
             else Snippet("")
         return Hit(
             rank=rank,
             path=stored["path"],
             title=title,
             date=stored.get("date"),
-            tags=_tags(stored),
+            tags=stored_tags(stored),
             source_url=stored.get("source_url"),
-            score=_finite(score),
+            score=finite(score),
             snippet=snippet,
             title_matches=titles.spans(title) if titles is not None else [],
             doc_id=stored.get("doc_id"),
@@ -388,11 +334,11 @@ class SearchIndex:
             path=stored["path"],
             title=stored.get("title", ""),
             date=stored.get("date"),
-            tags=_tags(stored),
+            tags=stored_tags(stored),
             source_url=stored.get("source_url"),
             published_time=stored.get("published_time"),
             modified_time=stored.get("modified_time"),
-            body=_body(stored),
+            body=stored_body(stored),
             doc_id=stored.get("doc_id"),
             turns=[Turn(speaker, label, start, end, words) for speaker, label, start, words, end, *_ in stored.get("turns") or ()],
         )
@@ -415,7 +361,7 @@ class SearchIndex:
         `Searcher.more_like` (a test checks), which every document page shows."""
         docnum = self._docnum(path)
         searcher = self._searcher
-        text = _body(searcher.stored_fields(docnum))[:20000]  # the key terms are all in the first pages
+        text = stored_body(searcher.stored_fields(docnum))[:20000]  # the key terms are all in the first pages
         terms = key_terms(searcher, "body", text, 25)  # as more_like
         if not terms:
             return []
@@ -435,7 +381,7 @@ class SearchIndex:
         first = columns.dates[int(dated[np.argmin(columns.day[dated])])] if len(dated) else None
         last = columns.dates[int(dated[np.argmax(columns.day[dated])])] if len(dated) else None
         return ArchiveOverview(
-            documents=len(live), first_date=first, last_date=last, tags=_top(columns.tag_counts(live)),
+            documents=len(live), first_date=first, last_date=last, tags=top_counts(columns.tag_counts(live)),
             built=self.meta.get("built"),
         )
 
@@ -475,19 +421,6 @@ def _left_out(parsed: ParsedQuery) -> list[str]:
     return [f"left out, as {why}: {', '.join(parsed.dropped)}"]
 
 
-def _top(counts: Counter) -> list[FacetCount]:
-    """The commonest values first, at most MAX_FACET_VALUES: a hostile archive's thousands of
-    tags must not make every page enormous."""
-    best = heapq.nsmallest(MAX_FACET_VALUES, counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [FacetCount(value, count) for value, count in best]
-
-
-def _finite(score: float) -> float:
-    """A score as JSON can carry it: boosts are bounded, so this is only a last guard."""
-    value = float(score)
-    return round(value, 4) if math.isfinite(value) else 0.0
-
-
 def _check_day(value: str | None, name: str) -> str | None:
     if value is None or value == "":
         return None
@@ -498,13 +431,3 @@ def _check_day(value: str | None, name: str) -> str | None:
     except ValueError:
         raise QueryError(f"{name} {value} is not a real date") from None
     return value
-
-
-def _tags(stored: dict) -> list[str]:
-    value = stored.get("tags") or ""
-    return [t for t in value.split(",") if t]
-
-
-def _body(stored: dict) -> str:
-    content = stored.get("content")
-    return zlib.decompress(content).decode("utf-8") if content else ""

@@ -4,10 +4,10 @@ who speaks most. `search stats` prints it; it is how a new archive's label forms
 
 from __future__ import annotations
 
-import zlib
 from collections import Counter
 from dataclasses import dataclass
 
+from .results import stored_body
 from .speakers import REPORTER
 
 
@@ -48,7 +48,7 @@ def speaker_stats(searcher, top: int = 20) -> SpeakerStats:
         if reader.is_deleted(docnum):
             continue
         stored = reader.stored_fields(docnum)
-        length = len(zlib.decompress(stored["content"]).decode("utf-8")) if stored.get("content") else 0
+        length = len(stored_body(stored))
         stored_turns = stored.get("turns") or ()
         in_turns = sum(end - start for _, _, start, _, end, *_ in stored_turns)
         named = sum(end - start for speaker, label, start, _, end, *_ in stored_turns if _is_named(speaker, label))

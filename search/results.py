@@ -1,0 +1,89 @@
+"""What a search returns: its hits, facet counts and results, as the CLI, the batch runner and
+the web app show them (`serialize.to_dict` makes them JSON), and the stored fields they are
+read from."""
+
+from __future__ import annotations
+
+import heapq
+import math
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .highlighting import Snippet
+from .scoring import Explanation
+from .settings import MAX_FACET_VALUES
+
+
+@dataclass
+class Hit:
+    rank: int
+    path: str
+    title: str
+    date: str | None
+    tags: list[str]
+    source_url: str | None
+    score: float
+    snippet: Snippet
+    title_matches: list[list[int]] = field(default_factory=list)
+    doc_id: str | None = None
+    explanation: Explanation | None = None  # how the score was made, when asked (explain=True)
+    speaker: str | None = None  # whose words the snippet is, in a transcript (as snippet.speaker)
+
+
+@dataclass
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    pages: int
+    limit: int
+    sort: str
+    suggestion: str | None  # a corrected query, when a word is not in the archive
+    corrected: bool  # the results are for the suggestion, because the query found nothing
+    seconds: float
+    results: list[Hit]
+    tags: list[FacetCount] | None = None  # counts with the other filters applied
+    years: list[FacetCount] | None = None
+    speakers: list[FacetCount] | None = None  # who speaks in the matches (reporters left out)
+    reading: list[str] | None = None  # how the query was read, when asked (explain=True)
+    note: str | None = None  # what the results are, when it is not what was asked (date order)
+    search_instead: str | None = None  # when corrected: the words typed, to run as they are (exact=True)
+
+
+@dataclass
+class ArchiveOverview:
+    documents: int
+    first_date: str | None
+    last_date: str | None
+    tags: list[FacetCount]
+    built: str | None
+
+
+def top_counts(counts: Counter) -> list[FacetCount]:
+    """The commonest values first, at most MAX_FACET_VALUES: a hostile archive's thousands of
+    tags must not make every page enormous."""
+    best = heapq.nsmallest(MAX_FACET_VALUES, counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [FacetCount(value, count) for value, count in best]
+
+
+def finite(score: float) -> float:
+    """A score as JSON can carry it: boosts are bounded, so this is only a last guard."""
+    value = float(score)
+    return round(value, 4) if math.isfinite(value) else 0.0
+
+
+def stored_tags(stored: dict) -> list[str]:
+    value = stored.get("tags") or ""
+    return [t for t in value.split(",") if t]
+
+
+def stored_body(stored: dict) -> str:
+    content = stored.get("content")
+    return zlib.decompress(content).decode("utf-8") if content else ""
