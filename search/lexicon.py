@@ -176,11 +176,14 @@ VARIANT_MIN_DOCUMENTS = 50
 VARIANT_MAX_DOCUMENTS = 10  # a word in more documents is no rare spelling
 
 
-def suggest(text: str, lexicon: Lexicon, known: Callable[[str], bool]) -> str | None:
+def suggest(text: str, lexicon: Lexicon, known: Callable[[str], bool],
+            common: Callable[[str], bool] = lambda stemmed: False) -> str | None:
     """The query with each word the archive lacks (`known(stem)` is False) replaced by its
     nearest common word (`Kishda` -> `Kishida`), and each rare spelling of a far more common
     word by it (`Zelensky` -> `Zelenskyy`); None when there is nothing to change, and for a
-    query of more than MAX_SUGGEST_WORDS words."""
+    query of more than MAX_SUGGEST_WORDS words. A word `common(stem)` says is in at least
+    VARIANT_MIN_DOCUMENTS documents is no rare spelling: the word list is not even read for
+    it (reading it cost a one-off `search query` 70 ms)."""
     if len(TOKEN_RE.findall(text)) > MAX_SUGGEST_WORDS:
         return None
     pieces: list[str] = []
@@ -193,7 +196,11 @@ def suggest(text: str, lexicon: Lexicon, known: Callable[[str], bool]) -> str | 
         word = normalize(token)
         if is_stop(word) or any(c.isdigit() for c in word):
             continue
-        better = variant(word, lexicon) if known(stem(word)) else correct(word, lexicon)
+        stemmed = stem(word)
+        if known(stemmed):
+            better = None if common(stemmed) else variant(word, lexicon)
+        else:
+            better = correct(word, lexicon)
         if better:
             pieces.append(text[last : match.start()])
             pieces.append(_same_case(token, better))

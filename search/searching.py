@@ -322,7 +322,10 @@ class SearchIndex:
         def known(stemmed: str) -> bool:
             return held(stemmed) or any(all(held(s) for s in other) for other in self.reader.alias_stems((stemmed,)))
 
-        return lexicon.suggest(text, self.lexicon, known)
+        def common(stemmed: str) -> bool:
+            return frequency(reader, "body", stemmed) + frequency(reader, "title", stemmed) >= 2 * lexicon.VARIANT_MIN_DOCUMENTS
+
+        return lexicon.suggest(text, self.lexicon, known, common)
 
     # --- Documents -------------------------------------------------------------------------
 

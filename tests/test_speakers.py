@@ -7,6 +7,8 @@ speaker queries against Whoosh's own matchers (in test_scoring)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections import Counter
 
@@ -281,6 +283,19 @@ def test_the_cli_the_api_and_the_page_say_who_said_it(briefings):
     doc = client.get("/doc/press-briefings/b1.md?q=Gaza").get_data(as_text=True)
     assert '<div class="turn" id="t1" data-speaker="John Kirby">' in doc
     assert '<a class="turn-link" href="#t1" title="Link to this turn">John Kirby</a> <span class="turn-label">(MR. KIRBY)</span>' in doc
+
+
+def test_batch_rows_carry_the_speaker_of_each_snippet(briefings, tmp_path):
+    queries = tmp_path / "q.tsv"
+    queries.write_text("q1\tspeaker:Kirby Gaza ceasefire\nq2\tGaza ceasefire talks\n")
+    out = CliRunner().invoke(cli, ["batch", str(queries), "--index", str(briefings), "--format", "csv"])
+    assert out.exit_code == 0, out.output
+    rows = list(csv.DictReader(io.StringIO(out.stdout)))
+    assert [(r["qid"], r["path"], r["speaker"]) for r in rows if r["qid"] == "q1"] == [
+        ("q1", "press-briefings/b1.md", "John Kirby")]
+    assert {r["path"]: r["speaker"] for r in rows if r["qid"] == "q2"}["statements-releases/s.md"] == ""
+    lines = CliRunner().invoke(cli, ["batch", str(queries), "--index", str(briefings), "--format", "jsonl"]).stdout
+    assert json.loads(lines.splitlines()[0])["speaker"] == "John Kirby"
 
 
 def test_stats_give_each_categorys_share_of_attributed_text(briefings):
