@@ -7,6 +7,7 @@ and exit 1; a query or an option that cannot be read exits 2.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import sys
@@ -132,8 +133,9 @@ def index_command(archive, index_dir, update, no_speakers, quiet, json_):
               help="Only the words this person spoke in transcripts (repeat for any of several).")
 @click.option("--explain", is_flag=True, help="Say how the query was read and how each score was made.")
 @click.option("--exact", is_flag=True, help="Search the words as typed, even when they find nothing.")
+@click.option("--facets", is_flag=True, help="Count the matches by category, year and speaker (with --json).")
 @_json_option
-def query_command(text, index_dir, limit, page, tags, since, until, sort, speakers, explain, exact, json_):
+def query_command(text, index_dir, limit, page, tags, since, until, sort, speakers, explain, exact, facets, json_):
     """Search the index.
 
     \b
@@ -146,7 +148,7 @@ def query_command(text, index_dir, limit, page, tags, since, until, sort, speake
 
     with open_index(_index_path(index_dir)) as ix:
         results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit, explain=explain,
-                            exact=exact, speakers=speakers)
+                            exact=exact, speakers=speakers, facets=facets)
     if json_:
         from .serialize import to_dict
 
@@ -329,7 +331,7 @@ def _print_results(results) -> None:
     first = results.results[0].rank if results.results else 0
     last = results.results[-1].rank if results.results else 0
     shown = f"{first}-{last} of " if results.results else "none of "
-    click.echo(f"{shown}{results.total:,} results ({results.seconds:.2f} s)")
+    click.echo(f"{shown}{_count(results.total, 'result')} ({results.seconds:.2f} s)")
     for hit in results.results:
         click.echo()
         click.echo(f"{hit.rank:>3}. " + click.style(_printable(hit.title), bold=True))
@@ -345,6 +347,9 @@ def _print_results(results) -> None:
                 click.echo("       " + _printable(line))
     if results.page < results.pages:
         click.echo(f"\nMore: --page {results.page + 1}")
+    for name, counts in (("Categories", results.tags), ("Years", results.years), ("Speakers", results.speakers)):
+        if counts:
+            click.echo(f"\n{name}: " + ", ".join(f"{_printable(c.value)} ({c.count:,})" for c in counts[:12]))
 
 
 def _marked(text: str, matches: list[list[int]]) -> str:
@@ -381,4 +386,6 @@ def _json(data: object) -> str:
 
 
 def main() -> None:
-    cli(prog_name="search")
+    # NO_COLOR (no-color.org) and a dumb terminal turn colour and bold off, even on a terminal.
+    plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"
+    cli(prog_name="search", color=False if plain else None)

@@ -38,7 +38,7 @@ def test_index_then_query_with_the_defaults_in_the_current_directory(run, tmp_pa
     assert (tmp_path / "cwd" / "index" / "CURRENT").exists()
     result = run("query", "DPRK Russia")
     assert result.exit_code == 0
-    assert "1-1 of 1 results" in result.output
+    assert "1-1 of 1 result (" in result.output
     assert "Readout of President Biden’s Meeting with NATO’s Indo-Pacific Partners" in result.output
     assert "\x1b[" not in result.output  # no colour codes when not on a terminal
 
@@ -154,3 +154,46 @@ def test_update_flag(run, small_archive, small_index):
 def test_index_json_report(run, small_archive, tmp_path):
     data = json.loads(run("index", "--archive", str(small_archive), "--index", str(tmp_path / "ix"), "--json").output)
     assert data["mode"] == "rebuild" and data["documents"] == 5 and data["skipped"] == []
+
+
+def test_counts_are_singular_or_plural_and_facets_fill_the_json(run, small_index):
+    one = run("query", "Maui recovery", "--index", str(small_index), "--limit", "1")
+    assert "1-1 of 1 result (" in one.output
+    several = run("query", "President OR Maui", "--index", str(small_index), "--limit", "1")
+    assert " results (" in several.output and " result (" not in several.output
+    plain = json.loads(run("query", "President", "--index", str(small_index), "--json").output)
+    assert plain["tags"] is None and plain["years"] is None  # not asked for: not counted
+    data = json.loads(run("query", "President", "--index", str(small_index), "--json", "--facets").output)
+    assert sum(f["count"] for f in data["tags"]) >= data["total"] > 0
+    assert sum(f["count"] for f in data["years"]) == data["total"]
+    text = run("query", "President", "--index", str(small_index), "--facets").output
+    assert "\nCategories: " in text and "\nYears: " in text
+
+
+@pytest.mark.parametrize("env, coloured", [({}, True), ({"NO_COLOR": "1"}, False), ({"TERM": "dumb"}, False)])
+def test_no_color_and_a_dumb_terminal_turn_colour_off_on_a_terminal(small_index, env, coloured):
+    """The real command on a pseudo-terminal: bold and colour codes unless NO_COLOR or TERM=dumb."""
+    import os
+    import pty
+    import subprocess
+
+    command = shutil.which("search")
+    if command is None:
+        pytest.skip("the search command is not installed (pip install . puts it on PATH)")
+    leader, follower = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TERM")} | {"TERM": "xterm"} | env
+    process = subprocess.run([command, "query", "Maui recovery", "--index", str(small_index)], stdout=follower,
+                             stderr=subprocess.PIPE, env=environment, timeout=120)
+    os.close(follower)
+    output = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(leader)
+    assert process.returncode == 0 and b"Maui" in output
+    assert (b"\x1b[" in output) is coloured

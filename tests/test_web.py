@@ -791,3 +791,17 @@ def test_serve_explains_a_port_in_use(small_index):
         port = taken.getsockname()[1]
         with pytest.raises(SystemExit, match=rf"cannot listen on 127.0.0.1:{port}"):
             web.serve(small_index, port=port)
+
+
+def test_the_api_takes_a_limit_from_1_to_100_and_the_page_keeps_ten(budget_index):
+    _, client = make_client(budget_index)
+    answer = client.get("/api/search?q=budget&limit=25").get_json()
+    assert answer["limit"] == 25 and len(answer["results"]) == 25 and answer["pages"] == 1
+    assert [r["rank"] for r in client.get("/api/search?q=budget&limit=7&page=2").get_json()["results"]] == list(range(8, 15))
+    assert len(client.get("/api/search?q=budget").get_json()["results"]) == 10
+    for bad in ("0", "101", "ten", "-5", "1e2"):
+        response = client.get(f"/api/search?q=budget&limit={bad}")
+        assert response.status_code == 400, bad
+        assert "limit must be a whole number from 1 to 100" in response.get_json()["error"]
+    page = client.get("/?q=budget&limit=25").get_data(as_text=True)
+    assert page.count('<li class="result"') == 10

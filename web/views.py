@@ -38,7 +38,8 @@ from . import formatting
 
 bp = Blueprint("web", __name__)
 
-PER_PAGE = 10
+PER_PAGE = 10  # the page's results; the API takes limit=1..MAX_API_LIMIT
+MAX_API_LIMIT = 100
 MAX_TAGS = 20
 MAX_PAGE_DIGITS = 12  # longer page numbers are beyond any archive's last page
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
@@ -67,6 +68,7 @@ class Params:
     until: str = ""
     sort: str = "relevance"
     page: int = 1
+    limit: int = PER_PAGE  # results a page: the API's `limit`, 1-100; the page keeps ten
     explain: bool = False  # the API says how the query was read and each score made
     exact: bool = False  # search the words as typed, never a correction
     problem: str | None = None  # a parameter that cannot be read (the page number)
@@ -108,7 +110,7 @@ class Params:
             raise QueryError(f"the query is too long ({len(self.q):,} characters; the limit is {MAX_QUERY_CHARS:,})")
         return ix.search(
             self.q, tags=self.tags, since=self.since or None, until=self.until or None,
-            sort=self.sort, page=self.page, limit=PER_PAGE, facets=True, explain=self.explain, exact=self.exact,
+            sort=self.sort, page=self.page, limit=self.limit, facets=True, explain=self.explain, exact=self.exact,
             speakers=self.speakers,
         )
 
@@ -200,6 +202,12 @@ def document(path: str):
 @bp.get("/api/search")
 def api_search():
     params = Params.read(request.args)
+    limit = _text(request.args.get("limit"))
+    if limit and not params.problem:
+        if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= MAX_API_LIMIT:
+            params.problem = f"limit must be a whole number from 1 to {MAX_API_LIMIT}, not {limit[:30]!r}"
+        else:
+            params.limit = int(limit)
     if params.problem:
         return _json_error(400, params.problem)
     results = params.search(_index())
