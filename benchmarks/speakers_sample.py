@@ -5,7 +5,8 @@
 Draws `count` turns at random (a fixed seed) from every turn the index holds, and prints for
 each the document, the label as written, the speaker the indexer gave it, and the opening of
 the turn with the document's title, so that a reader can judge: is the speaker right, and is
-the full name right? Writes the sample as JSON (`--output`) with an empty `verdict` to fill.
+the full name right? Writes the sample as JSON (`--output`: paths, turn numbers, labels and
+speakers, no text of the archive) with an empty `verdict` to fill.
 """
 
 from __future__ import annotations
@@ -51,8 +52,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{item['n']:>3}. {item['label']!r} -> {item['speaker']!r}  [{item['path']} #t{item['turn']}]")
         print(f"     {item['title'][:120]}")
         print(f"     {item['words'][:160]!r}")
+    # The file names each turn by path and number, without the archive's text: a reader opens
+    # the document (the printed sample above shows the words to look for).
+    kept = [{k: v for k, v in item.items() if k not in ("title", "words")} for item in sample]
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps({"seed": args.seed, "turns": len(every), "sample": sample}, indent=1, ensure_ascii=False))
+    args.output.write_text(json.dumps({"seed": args.seed, "turns": len(every), "sample": kept}, indent=1, ensure_ascii=False))
     print(f"\n{len(sample)} of {len(every):,} turns; wrote {args.output}", file=sys.stderr)
     return 0
 
