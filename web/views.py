@@ -34,7 +34,7 @@ from search.archive import path_problem
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
 
-from . import formatting
+from . import feeds, formatting
 
 bp = Blueprint("web", __name__)
 
@@ -125,6 +125,11 @@ class Params:
             del values["page"]
         return {k: v for k, v in values.items() if v not in (None, "", [])}
 
+    def feed_url(self) -> str:
+        """The Atom feed of this search's newest matches (its words and filters, not its page
+        or order)."""
+        return url_for("web.feed", **self.args(page=1, sort="relevance"))
+
     def url(self, **changes) -> str:
         """This search with some parameters changed; a change of filter goes back to page 1."""
         if "page" not in changes:
@@ -177,6 +182,27 @@ def search():
         "results.html", params=params, results=results, error=None, asked_page=asked, shown_query=shown_query,
         sorts=[(s, SORT_LABELS.get(s, s)) for s in SORTS],
     )
+
+
+@bp.get("/feed")
+def feed():
+    """An Atom feed of the search's newest matches (`feeds.py`), for a feed reader to follow."""
+    params = Params.read(request.args)
+    problem = params.problem or ("" if params.q else "a feed follows a search: give its words, as in /feed?q=Ukraine")
+    if not problem:
+        params = replace(params, sort="newest", page=1, limit=feeds.FEED_ENTRIES)
+        try:
+            results = params.search(_index())
+        except QueryError as exc:
+            problem = str(exc)
+    if problem:
+        return Response(f"Error: {problem}\n", status=400, mimetype="text/plain")
+    body = feeds.atom_feed(
+        results, title=f"“{params.q}” · Briefing Room Search", feed_url=request.url,
+        page_url=url_for("web.search", _external=True, **params.args(page=1)),
+        document_url=lambda path: url_for("web.document", path=path, _external=True), site="Briefing Room Search",
+    )
+    return Response(body, mimetype="application/atom+xml")
 
 
 @bp.get("/doc/<path:path>")
