@@ -8,6 +8,7 @@ total, its facets and its pages cost no second query.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ def day_number(date: str | None) -> int:
 
 
 class Columns:
-    """Dates and categories of one generation's documents (deleted ones included)."""
+    """Dates, categories and speakers of one generation's documents (deleted ones included)."""
 
     def __init__(self, reader):
         size = reader.doc_count_all()
@@ -52,25 +53,12 @@ class Columns:
         self.dates: list[str] = [d or "" for d in dates]
         self.day = np.array([day_number(d) for d in self.dates], dtype=np.int64)
         self.year = self.day // 10000
-        tags_of: list[list[str]] = [[] for _ in range(size)]
-        for tag in reader.lexicon("tags") if "tags" in reader.schema else ():
-            value = tag.decode("utf-8") if isinstance(tag, bytes) else tag
-            for docnum in reader.postings("tags", tag).all_ids():
-                tags_of[docnum].append(value)
-        # Documents are counted by tag set, each set expanded once: an archive has few sets.
-        numbering: dict[tuple[str, ...], int] = {}
-        self.tag_set = np.array([numbering.setdefault(tuple(tags), len(numbering)) for tags in tags_of], dtype=np.int64)
-        self.tag_sets: list[tuple[str, ...]] = list(numbering)
-        # Who speaks in each document (reporters left out), counted as the categories are.
-        speakers_of: list[set[str]] = [set() for _ in range(size)]
-        for name in reader.lexicon("speaker") if "speaker" in reader.schema else ():
-            value = name.decode("utf-8") if isinstance(name, bytes) else name
-            if value != REPORTER:
-                for docnum in reader.postings("speaker", name).all_ids():
-                    speakers_of[docnum].add(value)
-        sets: dict[tuple[str, ...], int] = {}
-        self.speaker_set = np.array([sets.setdefault(tuple(sorted(s)), len(sets)) for s in speakers_of], dtype=np.int64)
-        self.speaker_sets: list[tuple[str, ...]] = list(sets)
+        self.tag_set, self.tag_sets = _value_sets(reader, "tags")
+        # Who speaks in each document, counted as the categories are; read the first time a
+        # facet needs it (a date sort or a filter does not), under a lock, with that search's
+        # reader of this generation.
+        self._speakers: tuple[np.ndarray, list[tuple[str, ...]]] | None = None
+        self._speakers_lock = threading.Lock()
         self.live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() \
             else np.ones(size, bool)
 
@@ -101,8 +89,13 @@ class Columns:
     def tag_counts(self, docnums: np.ndarray) -> Counter:
         return _set_counts(self.tag_set[docnums], self.tag_sets)
 
-    def speaker_counts(self, docnums: np.ndarray) -> Counter:
-        return _set_counts(self.speaker_set[docnums], self.speaker_sets)
+    def speaker_counts(self, docnums: np.ndarray, reader) -> Counter:
+        """How many of the documents each speaker speaks in (reporters left out)."""
+        with self._speakers_lock:
+            if self._speakers is None:
+                self._speakers = _value_sets(reader, "speaker", leave_out=REPORTER)
+        numbers, sets = self._speakers
+        return _set_counts(numbers[docnums], sets)
 
     def year_counts(self, docnums: np.ndarray) -> Counter:
         years = self.year[docnums]
@@ -119,6 +112,20 @@ class Columns:
         days = self.day[docnums]
         undated = days == 0
         return np.lexsort((docnums, -scores, -days if newest else days, undated))
+
+
+def _value_sets(reader, fieldname: str, leave_out: str | None = None) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Each document's values of a keyword field as the number of its set of values, and the
+    sets: an archive has few sets of categories (or of speakers), so counts are a bincount."""
+    values_of: list[list[str]] = [[] for _ in range(reader.doc_count_all())]
+    for term in reader.lexicon(fieldname) if fieldname in reader.schema else ():
+        value = term.decode("utf-8") if isinstance(term, bytes) else term
+        if value != leave_out:
+            for docnum in reader.postings(fieldname, term).all_ids():
+                values_of[docnum].append(value)
+    numbering: dict[tuple[str, ...], int] = {}
+    numbers = np.array([numbering.setdefault(tuple(values), len(numbering)) for values in values_of], dtype=np.int64)
+    return numbers, list(numbering)
 
 
 def _set_counts(numbers: np.ndarray, sets: list[tuple[str, ...]]) -> Counter:

@@ -109,8 +109,8 @@ class Marker:
         one turn's words and says whose they are; with `speakers`, it is taken from their turns."""
         marks = self._marks(text, SNIPPET_MARKS)
         if turns and speakers:
-            theirs = [(t[3], t[4]) for t in turns if t[0] in speakers]
-            marks = [m for m in marks if any(s <= m[0] < e for s, e in theirs)] or marks
+            starts = [t[2] for t in turns]
+            marks = [m for m in marks if _in_words_of(turns, starts, m[0], speakers)] or marks
         if not marks:
             spoken = [n for n, t in enumerate(turns or ()) if t[0] in speakers]
             if spoken:  # the opening of their first turn
@@ -209,3 +209,9 @@ def _opening(text: str, size: int = SNIPPET_CHARS) -> str:
         return text.replace("\n", " ")
     cut = text.rfind(" ", 0, size)
     return text[: cut if cut > size // 2 else size].replace("\n", " ") + " …"
+
+
+def _in_words_of(turns: list, starts: list[int], offset: int, speakers: frozenset[str]) -> bool:
+    """Whether `offset` falls in the words (not the label) of a turn of one of the speakers."""
+    n = turn_at(turns, offset, starts)
+    return n is not None and turns[n][0] in speakers and offset >= turns[n][3]

@@ -213,7 +213,7 @@ class SearchIndex:
                 # to, the other categories and years.
                 tag_counts = columns.tag_counts(matches.docnums[dated])
                 year_counts = columns.year_counts(matches.docnums[tagged])
-                speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged])
+                speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged], self._searcher.reader())
             if wanted.active:
                 keep = dated & tagged
                 matches = executor.Matches(matches.docnums[keep], matches.scores[keep])

@@ -115,14 +115,20 @@ def split_turns(text: str, title: str = "", date: str | None = None) -> list[Tur
              for (start, label, words), end in zip(starts, ends)]
     # A label the document spells otherwise once (QMS. PSAKI beside MS. PSAKI) is the person
     # another label of the same surname named.
-    named = {t.speaker.split()[-1].upper(): t.speaker for t in turns if t.speaker != _title_case(t.label) and t.speaker != REPORTER}
+    named = {t.speaker.split()[-1].upper(): t.speaker for t in turns if found_by_name(t.speaker, t.label)}
     return [dataclasses.replace(t, speaker=named.get(t.label.split()[-1], t.speaker)) if _misspelt(t) else t for t in turns]
+
+
+def found_by_name(speaker: str, label: str) -> bool:
+    """Whether a turn's speaker is a person found by name: not a reporter, and not a label
+    kept as written (a role, an anonymised official, a surname the document never spells out)."""
+    return speaker != REPORTER and speaker != _title_case(label)
 
 
 def _misspelt(turn: Turn) -> bool:
     """A label left as written whose first word is no honorific or title (QMS., M.)."""
     words = turn.label.split()
-    return (turn.speaker == _title_case(turn.label) and len(words) > 1
+    return (not found_by_name(turn.speaker, turn.label) and len(words) > 1
             and words[0].rstrip(".") not in _HONORIFICS and words[0] not in _TITLE_WORDS and not turn.label.startswith("THE "))
 
 
@@ -171,9 +177,10 @@ def stored(turns: list[Turn], positions: list[tuple[int, int]]) -> list[tuple[st
             for t, (first, after) in zip(turns, positions)]
 
 
-def turn_at(turns: list, offset: int) -> int | None:
-    """The index of the stored turn that holds `offset` (in its label or its words), or None."""
-    index = bisect.bisect_right([t[2] for t in turns], offset) - 1
+def turn_at(turns: list, offset: int, starts: list[int] | None = None) -> int | None:
+    """The index of the stored turn that holds `offset` (in its label or its words), or None;
+    `starts`, the turns' starts, when the caller looks up many offsets."""
+    index = bisect.bisect_right(starts if starts is not None else [t[2] for t in turns], offset) - 1
     return index if index >= 0 and offset < turns[index][4] else None
 
 

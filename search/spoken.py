@@ -24,6 +24,7 @@ from .speakers import folded, names_match
 from .syntax import TEXT
 
 TURN_CACHE = 20_000  # documents' turns kept per process, by segment and document
+SAID_CACHE = 512  # (segment, word, speakers) answers kept per process
 
 # A question of what someone said: "what did Kirby say about Gaza".
 _SAYING = frozenset("say said says saying tell told think thinks thought".split())
@@ -39,7 +40,13 @@ _OFFICES = frozenset("president vice secretary senator governor mayor first lady
 def said(reader, btext: bytes, speakers: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For one segment: the documents where the speakers said the word, how often, and how
     many words they said there (token positions, stop words included, as the body's lengths
-    count them)."""
+    count them). Kept for the process, as phrases are: a query asks for the same word's
+    documents for its scores, for the all-words bonus and for explain."""
+    key = (segment_key(reader), btext, tuple(speakers))
+    return remembered("said", key, lambda: _said(reader, btext, speakers), SAID_CACHE)
+
+
+def _said(reader, btext: bytes, speakers: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     empty = np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     if "speaker" not in reader.schema or "body" not in reader.schema:
         return empty
@@ -98,9 +105,7 @@ def named_speakers(typed: str, reader) -> list[str]:
     words = folded(typed).split()
     if not words:
         raise QueryError("speaker: needs a name, as in speaker:Kirby or speaker:\"John Kirby\"")
-    if "speaker" not in reader.schema:
-        raise QueryError("this index has no speakers (it was built with --no-speakers); rebuild it without that option")
-    names = speaker_names(reader)
+    names = speaker_names(reader)  # an index without speakers is refused before (QueryReader.read)
     found = [name for name in names if names_match(name, words)]
     if found:
         return found

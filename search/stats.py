@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .results import stored_body
-from .speakers import REPORTER
+from .speakers import found_by_name
 
 
 @dataclass
@@ -51,7 +51,7 @@ def speaker_stats(searcher, top: int = 20) -> SpeakerStats:
         length = len(stored_body(stored))
         stored_turns = stored.get("turns") or ()
         in_turns = sum(end - start for _, _, start, _, end, *_ in stored_turns)
-        named = sum(end - start for speaker, label, start, _, end, *_ in stored_turns if _is_named(speaker, label))
+        named = sum(end - start for speaker, label, start, _, end, *_ in stored_turns if found_by_name(speaker, label))
         turns += len(stored_turns)
         turns_of.update(speaker for speaker, *_ in stored_turns)
         for category in (stored.get("tags") or "").split(",")[:1] or [""]:
@@ -62,9 +62,3 @@ def speaker_stats(searcher, top: int = 20) -> SpeakerStats:
     total = [sum(r[i] for r in by_category.values()) for i in range(5)]
     rows.append(SpeakerCoverage("all", *total))
     return SpeakerStats(rows, turns_of.most_common(top), turns)
-
-
-def _is_named(speaker: str, label: str) -> bool:
-    """A person found by name: not a reporter, and not a label kept as written (a role, an
-    anonymised official, or a surname whose full name the document does not give)."""
-    return speaker != REPORTER and speaker.upper() != label

@@ -77,20 +77,10 @@ class Params:
     def read(cls, args) -> "Params":
         """Lenient about everything the engine checks itself (dates, sort, the query); a
         repeated single-valued parameter counts once (the first)."""
-        tags: list[str] = []
-        for value in args.getlist("tag"):
-            value = _text(value)
-            if value and value not in tags and len(tags) < MAX_TAGS:
-                tags.append(value)
-        speakers: list[str] = []
-        for value in args.getlist("speaker"):
-            value = _text(value)
-            if value and value not in speakers and len(speakers) < MAX_TAGS:
-                speakers.append(value)
         params = cls(
             q=_text(args.get("q")),
-            tags=tags,
-            speakers=speakers,
+            tags=_values(args, "tag"),
+            speakers=_values(args, "speaker"),
             since=_text(args.get("since")),
             until=_text(args.get("until")),
             sort=_text(args.get("sort")) or "relevance",
@@ -144,14 +134,29 @@ class Params:
         return None
 
     def toggled(self, tag: str) -> list[str]:
-        return [t for t in self.tags if t != tag] if tag in self.tags else self.tags + [tag]
+        return _toggled(self.tags, tag)
 
     def toggled_speaker(self, name: str) -> list[str]:
-        return [s for s in self.speakers if s != name] if name in self.speakers else self.speakers + [name]
+        return _toggled(self.speakers, name)
 
     @property
     def filtered(self) -> bool:
         return bool(self.tags or self.speakers or self.since or self.until)
+
+
+def _values(args, name: str) -> list[str]:
+    """A repeatable parameter's values, each once, at most MAX_TAGS of them."""
+    values: list[str] = []
+    for value in args.getlist(name):
+        value = _text(value)
+        if value and value not in values and len(values) < MAX_TAGS:
+            values.append(value)
+    return values
+
+
+def _toggled(values: list[str], value: str) -> list[str]:
+    """The values with `value` taken out, or put in (a facet link)."""
+    return [v for v in values if v != value] if value in values else values + [value]
 
 
 def _index() -> SearchIndex:
