@@ -42,6 +42,19 @@ def mixed_index(tmp_path_factory):
     return tmp / "ix"
 
 
+def executor_and_whoosh(ix, text: str):
+    """A query read as a search reads it, run by the executor and by Whoosh's own matchers:
+    (the plan, the executor's matches, its (score, document) in rank order, Whoosh's), the
+    scores to 9 decimals. The plan is None, and the executor's lists empty, for a query it
+    cannot plan."""
+    parsed = ix.reader.read(text, ix.searcher.reader())
+    plan = make_plan(parsed.query, ix.searcher, ix.ranking)
+    found = run(plan, ix.searcher) if plan is not None else None
+    fast = [(round(float(found.scores[p]), 9), int(found.docnums[p])) for p in best(found)] if found is not None else []
+    slow = [(round(s, 9), d) for s, d in ix.searcher.search(parsed.query, limit=None, optimize=False).top_n]
+    return plan, found, fast, slow
+
+
 QUERIES = [
     "Russia", "Russia sanctions", "Maui recovery running", "President OR ports", "DPRK", "North Korea missile",
     '"Inflation Reduction Act"', '"Department of State"', "COVID-19 vaccines", "insul* prices", "title:Maui",
@@ -67,12 +80,8 @@ def test_the_executor_scores_exactly_as_whooshs_matchers(mixed_index, text):
     """Every kind of query the reader makes is planned, and scored as Whoosh's own matchers
     score it (with this engine's scorers), to 9 decimals, in the same order."""
     with open_index(mixed_index) as ix:
-        parsed = ix.reader.read(text, ix.searcher.reader())
-        plan = make_plan(parsed.query, ix.searcher, ix.ranking)
+        plan, _, fast, slow = executor_and_whoosh(ix, text)
         assert plan is not None, f"{text!r} should be planned"
-        found = run(plan, ix.searcher)
-        fast = [(round(float(found.scores[p]), 9), int(found.docnums[p])) for p in best(found)]
-        slow = [(round(s, 9), d) for s, d in ix.searcher.search(parsed.query, limit=None, optimize=False).top_n]
         assert fast == slow
         assert slow or text in ("title:Maui", "Russia date:2024-07-11", "NOT date:2024 Russia") or "blogg" in text
 
@@ -87,12 +96,8 @@ def test_the_period_bonus_scores_exactly_as_whooshs_matchers(mixed_index, text):
     own matchers score it, and the bonus never filters: the same documents match without it."""
     ranking = Ranking(period_bonus=0.5)
     with open_index(mixed_index, ranking=ranking) as ix:
-        parsed = ix.reader.read(text, ix.searcher.reader())
-        plan = make_plan(parsed.query, ix.searcher, ix.ranking)
+        plan, _, fast, slow = executor_and_whoosh(ix, text)
         assert plan is not None, f"{text!r} should be planned"
-        found = run(plan, ix.searcher)
-        fast = [(round(float(found.scores[p]), 9), int(found.docnums[p])) for p in best(found)]
-        slow = [(round(s, 9), d) for s, d in ix.searcher.search(parsed.query, limit=None, optimize=False).top_n]
         assert fast == slow and slow
     with open_index(mixed_index, ranking=Ranking(period_bonus=0.0)) as ix:
         plain = ix.reader.read(text, ix.searcher.reader())
