@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -141,8 +142,7 @@ class SearchIndex:
                 raise QueryError("page must be a positive whole number")
             if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
                 raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-            wanted = Filters(frozenset(t.strip().lower() for t in tags if t.strip()),
-                             _check_day(since, "since"), _check_day(until, "until"))
+            wanted = _filters(tags, since, until)
             parsed, postings = self._read(text, speakers)
             costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
             with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
@@ -198,25 +198,9 @@ class SearchIndex:
              snippets: bool, explain: bool) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
-        plan, matches = self._scored(parsed.query)
-        note = None
-        if sort != "relevance" and plan is not None:
-            matches, note = self._every_word(plan, matches)
-        tag_counts: Counter = Counter()
-        year_counts: Counter = Counter()
-        speaker_counts: Counter = Counter()
-        if wanted.active or facets or sort != "relevance":
-            columns = self.columns()
-            dated, tagged = columns.filter_mask(matches.docnums, wanted)
-            if facets:
-                # Each facet counts with the other filters only, so a user can see, and switch
-                # to, the other categories and years.
-                tag_counts = columns.tag_counts(matches.docnums[dated])
-                year_counts = columns.year_counts(matches.docnums[tagged])
-                speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged], self._searcher.reader())
-            if wanted.active:
-                keep = dated & tagged
-                matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
+        chosen = self._select(parsed, wanted, sort, facets)
+        matches, note = chosen.matches, chosen.note
+        tag_counts, year_counts, speaker_counts = chosen.tag_counts, chosen.year_counts, chosen.speaker_counts
         total = len(matches)
         first = (page - 1) * limit
         if sort == "relevance":
@@ -243,6 +227,28 @@ class SearchIndex:
             reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
             note=note,
         )
+
+    def _select(self, parsed: ParsedQuery, wanted: Filters, sort: str, facets: bool) -> Selection:
+        """The documents a search finds, scored, after its filters: what its `total` counts
+        (and a trend over time counts by period), with the facet counts when asked."""
+        plan, matches = self._scored(parsed.query)
+        note = None
+        if sort != "relevance" and plan is not None:
+            matches, note = self._every_word(plan, matches)
+        chosen = Selection(matches, note)
+        if wanted.active or facets or sort != "relevance":
+            columns = self.columns()
+            dated, tagged = columns.filter_mask(matches.docnums, wanted)
+            if facets:
+                # Each facet counts with the other filters only, so a user can see, and switch
+                # to, the other categories and years.
+                chosen.tag_counts = columns.tag_counts(matches.docnums[dated])
+                chosen.year_counts = columns.year_counts(matches.docnums[tagged])
+                chosen.speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged], self._searcher.reader())
+            if wanted.active:
+                keep = dated & tagged
+                chosen.matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
+        return chosen
 
     def _every_word(self, plan: Node, matches: executor.Matches) -> tuple[executor.Matches, str | None]:
         """Sorted by date, plain words mean every word: an OR of them would list, newest first,
@@ -389,6 +395,17 @@ class SearchIndex:
         )
 
 
+@dataclass
+class Selection:
+    """What `SearchIndex._select` found: the matches after the filters, and the facet counts."""
+
+    matches: executor.Matches
+    note: str | None = None  # what the matches are, when not what was asked (date order)
+    tag_counts: Counter = field(default_factory=Counter)
+    year_counts: Counter = field(default_factory=Counter)
+    speaker_counts: Counter = field(default_factory=Counter)
+
+
 _columns: dict[tuple, Columns] = {}
 _columns_lock = threading.Lock()
 
@@ -415,6 +432,11 @@ class _TimedCollector(UnlimitedCollector):
         if not self._seen & 1023:
             deadlines.check()
         return super().collect(sub_docnum)
+
+
+def _filters(tags: list[str] | tuple[str, ...], since: str | None, until: str | None) -> Filters:
+    """A search's filters, checked: QueryError for a date that is not one."""
+    return Filters(frozenset(t.strip().lower() for t in tags if t.strip()), _check_day(since, "since"), _check_day(until, "until"))
 
 
 def _left_out(parsed: ParsedQuery) -> list[str]:
