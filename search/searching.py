@@ -13,13 +13,12 @@ order are array operations on the matches (`columns`); the page's hits get their
 from __future__ import annotations
 
 import contextlib
-import datetime
+import functools
 import os
-import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,14 @@ from . import executor, lexicon, storage
 from .columns import Columns, Filters
 from .documents import Document
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
+from .facets import declared
 from .highlighting import Marker, Snippet
+from .narrowing import Selection, check_filters, select, year_facet
 from .plan import Node, cost, describe, make_plan
 from .postings import check_codec, forget_other_generations, frequency, length_bytes, read_field_stats
 from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
-from .results import ArchiveOverview, FacetCount, Hit, SearchResults, finite, stored_body, stored_tags, top_counts
+from .results import ArchiveOverview, Hit, SearchResults, finite, stored_body, stored_tags, top_counts
 from .scoring import Weighting, key_terms
 from .settings import DEFAULT_LIMIT, MAX_LIMIT, WorkBudget
 from .speakers import Turn
@@ -125,13 +126,19 @@ class SearchIndex:
         exact: bool = False,
         deadline: deadlines.Deadline | None = None,
         speakers: list[str] | tuple[str, ...] = (),
+        collections: list[str] | tuple[str, ...] = (),
+        filters: Mapping[str, Sequence[str]] | None = None,
+        keep_duplicates: bool = False,
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
         QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
         the search passes its deadline: `deadline`, else the budget's `seconds`. With
         `explain`, the results say how the query was read and how each score was made. A query
         that finds nothing runs again as its suggestion, unless `exact`. `speakers` narrows the
-        words to what those people said, as `speaker:NAME` does."""
+        words to what those people said, as `speaker:NAME` does; `collections` and `filters`
+        (declared facets' values, as {"president": ["Abraham Lincoln"]}) narrow the documents,
+        as `collection:NAME` and `president:"Abraham Lincoln"` do. Copies of one document are
+        shown once, unless `keep_duplicates`."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
@@ -142,11 +149,13 @@ class SearchIndex:
                 raise QueryError("page must be a positive whole number")
             if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
                 raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
-            wanted = _filters(tags, since, until)
+            wanted, hints = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
             parsed, postings = self._read(text, speakers)
             costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
+            run = functools.partial(self._run, wanted=wanted, sort=sort, page=page, limit=limit, facets=facets,
+                                    snippets=snippets, explain=explain, fold=not keep_duplicates)
             with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
-                results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain)
+                results = run(parsed)
                 suggestion = self.suggest(text)
                 corrected = False
                 if results.total == 0 and suggestion and not exact:
@@ -155,13 +164,14 @@ class SearchIndex:
                     except QueryError:
                         retry = None
                     if retry is not None:
-                        again = self._run(retry, wanted, sort, page, limit, facets, snippets, explain)
+                        again = run(retry)
                         if again.total:
                             results, corrected = again, True
             results.query = text
             results.suggestion = suggestion
             results.corrected = corrected
             results.search_instead = text if corrected else None
+            results.hints = hints + parsed.hints
             results.seconds = round(time.perf_counter() - started, 4)
             return results
 
@@ -194,13 +204,12 @@ class SearchIndex:
         found = sorted((docnum, score) for score, docnum in collector.results().top_n)
         return None, executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
 
-    def _run(self, parsed: ParsedQuery, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
-             snippets: bool, explain: bool) -> SearchResults:
+    def _run(self, parsed: ParsedQuery, *, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
+             snippets: bool, explain: bool, fold: bool) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
-        chosen = self._select(parsed, wanted, sort, facets)
-        matches, note = chosen.matches, chosen.note
-        tag_counts, year_counts, speaker_counts = chosen.tag_counts, chosen.year_counts, chosen.speaker_counts
+        chosen = self._select(parsed, wanted, sort, facets, fold)
+        matches, counts = chosen.matches, chosen.counts
         total = len(matches)
         first = (page - 1) * limit
         if sort == "relevance":
@@ -221,33 +230,27 @@ class SearchIndex:
         return SearchResults(
             query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
-            tags=top_counts(tag_counts) if facets else None,
-            years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
-            speakers=top_counts(speaker_counts) if facets else None,
+            tags=top_counts(counts["tags"]) if facets else None,
+            years=year_facet(counts["years"], wanted) if facets else None,
+            speakers=top_counts(counts.get("speaker", Counter())) if facets else None,
+            collections=top_counts(counts["collection"]) if facets and "collection" in counts else None,
+            facets={k: top_counts(counts[k]) for k in declared(self.schema)} if facets else None,
+            folded=chosen.folded,
             reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
-            note=note,
+            note=chosen.note,
         )
 
-    def _select(self, parsed: ParsedQuery, wanted: Filters, sort: str, facets: bool) -> Selection:
-        """The documents a search finds, scored, after its filters: what its `total` counts
-        (and a trend over time counts by period), with the facet counts when asked."""
+    def _select(self, parsed: ParsedQuery, wanted: Filters, sort: str, facets: bool, fold: bool = True) -> Selection:
+        """The documents a search finds, scored, after its filters and with copies folded: what
+        its `total` counts (and a trend over time counts by period), with the facet counts when
+        asked (narrowing.py)."""
         plan, matches = self._scored(parsed.query)
         note = None
         if sort != "relevance" and plan is not None:
             matches, note = self._every_word(plan, matches)
-        chosen = Selection(matches, note)
-        if wanted.active or facets or sort != "relevance":
-            columns = self.columns()
-            dated, tagged = columns.filter_mask(matches.docnums, wanted)
-            if facets:
-                # Each facet counts with the other filters only, so a user can see, and switch
-                # to, the other categories and years.
-                chosen.tag_counts = columns.tag_counts(matches.docnums[dated])
-                chosen.year_counts = columns.year_counts(matches.docnums[tagged])
-                chosen.speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged], self._searcher.reader())
-            if wanted.active:
-                keep = dated & tagged
-                chosen.matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
+        columns = self.columns()
+        chosen = select(columns, matches, wanted, self._searcher.reader(), facets, fold)
+        chosen.note = note
         return chosen
 
     def _every_word(self, plan: Node, matches: executor.Matches) -> tuple[executor.Matches, str | None]:
@@ -285,7 +288,15 @@ class SearchIndex:
             title_matches=titles.spans(title) if titles is not None else [],
             doc_id=stored.get("doc_id"),
             speaker=snippet.speaker,
+            collection=_first(stored.get("collection")),
+            copies=self._copies(docnum),
+            facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
         )
+
+    def _copies(self, docnum: int) -> list[str]:
+        """The paths of a document's copies, in path order."""
+        groups = self.columns().groups(self._searcher.reader())
+        return sorted(self._searcher.stored_fields(d)["path"] for d in groups.copies(docnum)) if groups.any else []
 
     def warm(self) -> None:
         """Read now what the first searches would otherwise read one at a time: the dates and
@@ -350,6 +361,9 @@ class SearchIndex:
             body=stored_body(stored),
             doc_id=stored.get("doc_id"),
             turns=[Turn(speaker, label, start, end, words) for speaker, label, start, words, end, *_ in stored.get("turns") or ()],
+            collection=_first(stored.get("collection")),
+            facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
+            copies=self._copies(docnum),
         )
 
     def _docnum(self, path: str) -> int:
@@ -375,8 +389,11 @@ class SearchIndex:
         if not terms:
             return []
         found = self.matches(query.Or([query.Term("body", word, boost=weight) for word, weight in terms]))
-        others = found.docnums != docnum
+        groups = self.columns().groups(searcher.reader())
+        others = groups.group[found.docnums] != groups.group[docnum]  # never the document or a copy of it
         found = executor.Matches(found.docnums[others], found.scores[others])
+        kept = groups.fold(found.docnums, found.scores)  # and each other document once
+        found = executor.Matches(found.docnums[kept], found.scores[kept])
         order = executor.best(found, limit)[:limit]
         return [self._hit(rank, int(found.docnums[p]), float(found.scores[p]), None, None)
                 for rank, p in enumerate(order, start=1)]
@@ -384,6 +401,7 @@ class SearchIndex:
     def overview(self) -> ArchiveOverview:
         """What the archive holds: documents, date range, categories."""
         columns = self.columns()
+        reader = self._searcher.reader()
         live = np.flatnonzero(columns.live)
         days = columns.day[live]
         dated = live[days > 0]
@@ -392,18 +410,10 @@ class SearchIndex:
         return ArchiveOverview(
             documents=len(live), first_date=first, last_date=last, tags=top_counts(columns.tag_counts(live)),
             built=self.meta.get("built"),
+            collections=top_counts(columns.value_counts(live, "collection", reader)) if "collection" in self.schema else [],
+            facets=declared(self.schema),
+            duplicate_groups=len(columns.groups(reader).members),
         )
-
-
-@dataclass
-class Selection:
-    """What `SearchIndex._select` found: the matches after the filters, and the facet counts."""
-
-    matches: executor.Matches
-    note: str | None = None  # what the matches are, when not what was asked (date order)
-    tag_counts: Counter = field(default_factory=Counter)
-    year_counts: Counter = field(default_factory=Counter)
-    speaker_counts: Counter = field(default_factory=Counter)
 
 
 _columns: dict[tuple, Columns] = {}
@@ -434,9 +444,9 @@ class _TimedCollector(UnlimitedCollector):
         return super().collect(sub_docnum)
 
 
-def _filters(tags: list[str] | tuple[str, ...], since: str | None, until: str | None) -> Filters:
-    """A search's filters, checked: QueryError for a date that is not one."""
-    return Filters(frozenset(t.strip().lower() for t in tags if t.strip()), _check_day(since, "since"), _check_day(until, "until"))
+def _first(values) -> str | None:
+    """The one value of a single-valued value field (stored as a list)."""
+    return str(values[0]) if values else None
 
 
 def _left_out(parsed: ParsedQuery) -> list[str]:
@@ -444,15 +454,3 @@ def _left_out(parsed: ParsedQuery) -> list[str]:
         return []
     why = "the framing of a question" if parsed.question else "the ranking's stop words"
     return [f"left out, as {why}: {', '.join(parsed.dropped)}"]
-
-
-def _check_day(value: str | None, name: str) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise QueryError(f"{name} must be a date as YYYY-MM-DD, not {str(value)[:30]!r}")
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(f"{name} {value} is not a real date") from None
-    return value
