@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -195,6 +196,25 @@ def _config(option: str | None, index):
     return load_config(path, required)
 
 
+@cli.command("export")
+@click.argument("folder", metavar="DIR")
+@_index_option
+@click.option("--format", "format_", type=click.Choice(["opensearch"]), default="opensearch", show_default=True)
+@click.option("--name", default="archive", show_default=True, help="The index name the bulk files load into.")
+def export_command(folder, index_dir, format_, name):
+    """Write the index's documents as files OpenSearch or Elasticsearch load: an index
+    definition (index.json) and bulk files (documents-0001.ndjson, ...). The README says how to
+    load them, and when an archive has outgrown this engine."""
+    from .export import export_opensearch
+    from .searching import open_index
+    from .sources import check_name
+
+    with open_index(_index_path(index_dir)) as ix:
+        report = export_opensearch(ix, Path(folder), check_name(name))
+    click.echo(f"Exported {_count(report.documents, 'document')} into {report.folder}: {report.definition} and "
+               f"{_count(len(report.files), 'bulk file')} ({', '.join(report.files)}).")
+
+
 @cli.command("stats")
 @_index_option
 @click.option("--top", default=20, show_default=True, type=click.IntRange(1, 1000), help="Speakers to list.")
@@ -280,13 +300,19 @@ def batch_command(queries, index_dir, limit, format_, output):
 @click.option("--connection-limit", default=settings.SERVE_CONNECTION_LIMIT, show_default=True, type=click.IntRange(1, 10_000), help="Connections each process serves at once; more wait.")
 @click.option("--request-timeout", default=settings.SERVE_REQUEST_SECONDS, show_default=True, type=click.FloatRange(0.5, 3600), help="Seconds a connection may take to send a whole request.")
 @click.option("--costly-slots", default=settings.SERVE_COSTLY_SLOTS, show_default=True, type=click.IntRange(1, 64), help="Costly searches each process runs at once; more are a 503.")
-def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout, costly_slots):
+@_config_option
+def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout, costly_slots,
+                  config_file):
     """Serve the search page (with waitress) until Ctrl-C.
 
     A worker process that dies is replaced; if they keep dying, the server stops with
     exit code 1.
     """
     from web.server import Limits, serve
+
+    _config(config_file, settings.index_path(index_dir))  # a bad file is a one-line error now, not in the page
+    if config_file:  # the server's processes read it as they start
+        os.environ[settings.CONFIG_ENV] = os.path.abspath(config_file)
 
     limits = Limits(threads=threads, connection_limit=connection_limit, request_timeout=request_timeout,
                     deadline=deadline, costly_slots=costly_slots)
@@ -364,7 +390,7 @@ def _print_results(results) -> None:
     elif results.suggestion:
         click.echo(f"Did you mean: {suggestion}?")
     for hint in results.hints:
-        click.echo(f"Note: {_printable(hint)}.")
+        click.echo(f"Note: {_printable(hint)}")
     if not results.total:
         click.echo(f'No results for "{query}".')
         return

@@ -100,16 +100,23 @@ def choose(values: list[str], typed: str) -> list[str]:
 
 
 def closest(values: list[str], typed: str) -> str | None:
-    """The value nearest to one that no document has, for the hint."""
-    folded = {v.casefold(): v for v in values}
-    near = difflib.get_close_matches(typed.casefold(), list(folded), n=1, cutoff=0.6)
-    return folded[near[0]] if near else None
+    """The value nearest to one that no document has, for the hint: by the whole value, or by
+    its nearest word ("Lincon" is near "Abraham Lincoln")."""
+    wanted = typed.casefold()
+
+    def likeness(value: str) -> float:
+        parts = [value.casefold(), *re.findall(r"\w+", value.casefold())]
+        return max(difflib.SequenceMatcher(None, wanted, part).ratio() for part in parts)
+
+    scored = [(likeness(v), v) for v in values[:10_000]]
+    best = max(scored, default=(0.0, ""), key=lambda pair: pair[0])
+    return best[1] if best[0] >= 0.6 else None
 
 
 def hint(label: str, values: list[str], typed: str) -> str:
     """What to say when no document has the value `typed` of `label` (a category, a collection, a facet)."""
     near = closest(values, typed)
-    return f"no document has the {label} {typed!r}" + (f"; did you mean {near!r}?" if near else "")
+    return f"no document has the {label} {typed!r}" + (f"; did you mean {near!r}?" if near else ".")
 
 
 class ValueSet(DocSet):

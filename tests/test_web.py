@@ -15,6 +15,7 @@ from flask import Flask
 
 import web
 from search import build_index, open_index, to_dict
+from search.describe import readable
 from search.storage import CURRENT, META
 from web import create_app, formatting
 
@@ -257,7 +258,7 @@ def test_category_facets_count_narrow_and_undo(client, small):
         )
     )
     assert shown == {
-        **{formatting.category(f.value): f.count for f in expected.tags},
+        **{readable(f.value): f.count for f in expected.tags},
         **{f.value: f.count for f in expected.years},
     }
     link = next(href for href in page(response).links("facet") if query_of(href).get("tag") == ["speeches-remarks"])
