@@ -78,16 +78,16 @@ def summary(overview: ArchiveOverview, config: SiteConfig) -> str:
     return "Full-text search of " + " ".join(parts) + "."
 
 
-def example_queries(titles: list[str], count_of, n: int = EXAMPLES) -> list[str]:
+def example_queries(titles: list[str], count_of, n: int = EXAMPLES, least: int = EXAMPLE_MIN_DOCUMENTS) -> list[str]:
     """Example searches from documents' titles (given spread over the archive, newest
-    first): of each title, its two least common words that at least EXAMPLE_MIN_DOCUMENTS
-    documents hold (by `count_of`, the word list's counts), in the title's order. Each finds
-    the document it came from, and a few more."""
+    first): of each title, its two least common words that at least `least` documents hold
+    (by `count_of`, the word list's counts), in the title's order. Each finds the document it
+    came from, and a few more where the archive is large enough."""
     found: list[str] = []
     for title in titles:
         words = [w for w in re.findall(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", title) if len(w) > 3 and not is_stop(w.lower())]
         counted = [(count_of(w.lower()), i, w) for i, w in enumerate(words)]
-        chosen = sorted(sorted(c for c in counted if c[0] >= EXAMPLE_MIN_DOCUMENTS)[:2], key=lambda c: c[1])
+        chosen = sorted(sorted(c for c in counted if c[0] >= least)[:2], key=lambda c: c[1])
         example = " ".join(w for _, _, w in chosen)
         if example and example.lower() not in (e.lower() for e in found):
             found.append(example)
@@ -113,8 +113,9 @@ def index_examples(ix, n: int = EXAMPLES) -> list[str]:
     """Example searches drawn from an open index (`SearchIndex`), each checked to find something."""
     columns = ix.columns()
     titles = [ix.searcher.stored_fields(d).get("title", "") for d in spread(columns.day, columns.live, n)]
+    least = min(EXAMPLE_MIN_DOCUMENTS, max(1, int(columns.live.sum()) // 100))  # a small archive's words are rarer
     found = []
-    for example in example_queries(titles, ix.lexicon.count, n * 2):
+    for example in example_queries(titles, ix.lexicon.count, n * 2, least):
         try:
             if ix.search(example, limit=1, snippets=False).total:
                 found.append(example)
