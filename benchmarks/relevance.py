@@ -60,6 +60,7 @@ TRAINING = ("cranfield", "scifact", "med", "cacm", "npl", "lisa")
 COLLECTIONS = TRAINING + ("archive",)
 # The ranking the engine runs with (--set changes it), and an index of the archive to reuse.
 RANKING = Ranking()
+KEEP_DUPLICATES = False  # --keep-duplicates: every copy ranked, as the peers rank them
 ARCHIVE_INDEX: Path | None = None
 
 
@@ -154,7 +155,7 @@ def run_engine(collection: Collection, work: Path) -> SystemResult:
         started = time.perf_counter()
         for qid, text in collection.queries.items():
             try:
-                results = ix.search(text, limit=DEPTH, snippets=False)
+                results = ix.search(text, limit=DEPTH, snippets=False, keep_duplicates=KEEP_DUPLICATES)
             except QueryError:
                 failed += 1
                 run[qid] = []
@@ -365,18 +366,21 @@ def _row(table: dict, system: str) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    global RANKING, ARCHIVE_INDEX
+    global RANKING, ARCHIVE_INDEX, KEEP_DUPLICATES
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--collections", default=",".join(COLLECTIONS), help="comma-separated: " + ", ".join(COLLECTIONS))
     parser.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated: " + ", ".join(SYSTEMS))
     parser.add_argument("--set", dest="settings", action="append", default=[], metavar="NAME=VALUE",
                         help="change one ranking setting (search.Ranking), e.g. --set title_bonus=0.4")
+    parser.add_argument("--keep-duplicates", action="store_true",
+                        help="rank every copy (search query --keep-duplicates), not each group of copies once")
     parser.add_argument("--split", action="store_true", help="the archive's first 67 queries and the new ones apart")
     parser.add_argument("--archive-index", type=Path, help="reuse this index of ../shared/archive instead of building one")
     parser.add_argument("--output", type=Path, default=HERE / "results" / "relevance.json")
     args = parser.parse_args(argv)
     RANKING = Ranking().changed(args.settings)
     ARCHIVE_INDEX = args.archive_index
+    KEEP_DUPLICATES = args.keep_duplicates
     systems = [s for s in args.systems.split(",") if s]
     changed = {k: v for k, v in RANKING.describe().items() if v != Ranking().describe()[k]}
     print("ranking: " + (", ".join(f"{k}={v}" for k, v in changed.items()) if changed else "the defaults")

@@ -61,7 +61,6 @@ class Columns:
         # categories are; each read the first time a filter or a facet needs it (a date sort
         # does not), under a lock, with that search's reader of this generation.
         self._sets: dict[str, tuple[np.ndarray, list[tuple[str, ...]]]] = {}
-        self._groups: Groups | None = None
         self._lock = threading.Lock()
         self.live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() \
             else np.ones(size, bool)
@@ -117,13 +116,6 @@ class Columns:
         numbers, sets = self.value_sets(fieldname, reader)
         return _set_counts(numbers[docnums], sets)
 
-    def groups(self, reader) -> Groups:
-        """The groups of copies (duplicates.py), found once per generation."""
-        with self._lock:
-            if self._groups is None:
-                self._groups = read_groups(reader, self.live)
-            return self._groups
-
     def year_counts(self, docnums: np.ndarray) -> Counter:
         years = self.year[docnums]
         years = years[years > 0]  # undated documents have no year
@@ -141,11 +133,11 @@ class Columns:
         return np.lexsort((docnums, -scores, -days if newest else days, undated))
 
 
-def read_groups(reader, live: np.ndarray | None = None) -> Groups:
-    """The groups of copies among an index's live documents, from the digest and URL columns."""
+def read_groups(reader) -> Groups:
+    """The groups of copies among an index's live documents, from the digest and URL columns
+    (duplicates.py): found as a generation is built, and written beside it."""
     size = reader.doc_count_all()
-    if live is None:
-        live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() else np.ones(size, bool)
+    live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() else np.ones(size, bool)
 
     def column(name: str) -> list:
         return list(reader.column_reader(name)) if reader.has_column(name) else [b""] * size

@@ -3,16 +3,21 @@
 Archives file a fact sheet under several categories, or scrape a page twice. The copies form
 one group (linked through either key, so a copy of a copy belongs too), and a result list shows
 a group once, at the rank of its best member, with the others as "also filed as". Groups are
-found when a generation's columns are first read, from the `source_url` and `digest` columns,
-so an update needs no second pass over the index.
+found from the `source_url` and `digest` columns when a generation is built (a rebuild or an
+update alike) and written beside it (COPIES_FILE).
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
+
+# A generation's groups, written beside its segments when it is built, so that a search reads
+# them in a millisecond instead of finding them again (tens of milliseconds on 12,000 documents).
+COPIES_FILE = "copies.npy"
 
 
 def body_digest(body: str) -> bytes:
@@ -52,6 +57,32 @@ class Groups:
         return len(np.unique(self.group[docnums])) if self.members else len(docnums)
 
 
+def groups_of(group: np.ndarray) -> Groups:
+    """The groups, from each document's group number."""
+    members: dict[int, list[int]] = {}
+    if len(group):
+        counts = np.bincount(group, minlength=len(group))
+        for member in np.flatnonzero(counts[group] > 1):
+            members.setdefault(int(group[member]), []).append(int(member))
+    return Groups(group, members)
+
+
+def save_groups(folder: Path, groups: Groups) -> None:
+    np.save(folder / COPIES_FILE, groups.group.astype(np.int64), allow_pickle=False)
+
+
+def load_groups(folder: Path, size: int) -> Groups | None:
+    """The groups written with a generation; None when there is no such file, or it is not
+    one of `size` documents' (an index written before copies were found)."""
+    try:
+        group = np.load(folder / COPIES_FILE, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    if group.shape != (size,) or group.dtype != np.int64 or (size and (group.min() < 0 or group.max() >= size)):
+        return None
+    return groups_of(group)
+
+
 def find_groups(digests: list[bytes], urls: list[str], live: np.ndarray) -> Groups:
     """The groups of the live documents, linked by equal non-empty digests or URLs."""
     size = len(live)
@@ -76,11 +107,6 @@ def find_groups(digests: list[bytes], urls: list[str], live: np.ndarray) -> Grou
                     parent[max(a, b)] = min(a, b)
                     linked = True
     group = np.arange(size, dtype=np.int64)
-    members: dict[int, list[int]] = {}
     if linked:
-        for docnum in range(size):
-            group[docnum] = root(docnum)
-        counts = np.bincount(group, minlength=size)
-        for member in np.flatnonzero(counts[group] > 1):
-            members.setdefault(int(group[member]), []).append(int(member))
-    return Groups(group, members)
+        group = np.array([root(docnum) for docnum in range(size)], dtype=np.int64)
+    return groups_of(group)

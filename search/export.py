@@ -82,7 +82,7 @@ def export_opensearch(ix, folder: Path, index_name: str = "archive") -> ExportRe
         report = ExportReport(str(folder), index_name, 0)
         searcher = ix.searcher
         columns = ix.columns()
-        groups = columns.groups(searcher.reader())
+        groups = ix.groups()
         out = None
         written = 0
         for docnum in range(len(columns.live)):

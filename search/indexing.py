@@ -26,6 +26,7 @@ from . import lexicon, storage
 from .analysis import index_terms
 from .archive import ArchiveFile, FileProblem, Unreadable, list_archive, read_bytes
 from .columns import read_groups
+from .duplicates import COPIES_FILE, Groups, save_groups
 from .errors import ArchiveNotFound, IndexDamaged, IndexIncompatible, IndexNotFound, IndexWriteError, SearchError
 from .facets import check_keys
 from .ranking import Ranking
@@ -214,6 +215,7 @@ def _rebuild(
         for r in results:
             words.update(r.words)
         lexicon.write_words(partial / lexicon.WORDS, words)
+        copies = _save_copies(partial)
         storage.publish(index, partial, _meta(sources, indexed, started, ranking.index_settings(), facets))
     except OSError as exc:  # a full disk, a read-only folder: the previous index stays
         shutil.rmtree(partial, ignore_errors=True)
@@ -222,7 +224,7 @@ def _rebuild(
         shutil.rmtree(partial, ignore_errors=True)
         raise
     storage.remove_leftovers(index)
-    return _copies(index, IndexReport(
+    return _copies(copies, IndexReport(
         archive=archive,
         index=str(index),
         mode="rebuild",
@@ -249,11 +251,16 @@ def _meta(sources: list[Source], documents: int, started: float, ranking: dict, 
     }
 
 
-def _copies(index: Path, report: IndexReport) -> IndexReport:
-    """The report, with the groups of copies the new index holds."""
-    generation = storage.current_generation(index)
-    with whoosh_index.open_dir(os.fspath(generation.path)).searcher() as searcher:
+def _save_copies(partial: Path) -> Groups:
+    """Find the new generation's groups of copies and write them beside it (duplicates.py)."""
+    with whoosh_index.open_dir(os.fspath(partial)).searcher() as searcher:
         groups = read_groups(searcher.reader())
+    save_groups(partial, groups)
+    return groups
+
+
+def _copies(groups: Groups, report: IndexReport) -> IndexReport:
+    """The report, with the groups of copies the new index holds."""
     report.duplicate_groups = len(groups.members)
     report.duplicate_documents = sum(len(m) for m in groups.members.values())
     return report
@@ -326,7 +333,7 @@ def _update(
 
     partial = storage.new_partial(index)
     try:
-        storage.link_copy(current.path, partial, skip={storage.META, storage.MANIFEST, lexicon.WORDS, "_MAIN_WRITELOCK"})
+        storage.link_copy(current.path, partial, skip={storage.META, storage.MANIFEST, lexicon.WORDS, COPIES_FILE, "_MAIN_WRITELOCK"})
         ix = whoosh_index.open_dir(os.fspath(partial))
         writer = ix.writer(limitmb=WRITER_LIMIT_MB, compound=False)
         result = PartResult()
@@ -354,6 +361,7 @@ def _update(
         words.subtract(_words_of(current.path, removed + replaced))
         words.update(result.words)
         lexicon.write_words(partial / lexicon.WORDS, words)  # words counted 0 are left out
+        copies = _save_copies(partial)
         settings = current.meta.get("ranking") or Ranking().index_settings()
         storage.publish(index, partial, _meta(sources, documents, started, settings, facets))
     except OSError as exc:
@@ -363,7 +371,7 @@ def _update(
         shutil.rmtree(partial, ignore_errors=True)
         raise
     storage.remove_leftovers(index)
-    return _copies(index, IndexReport(
+    return _copies(copies, IndexReport(
         archive=archive,
         index=str(index),
         mode="update",

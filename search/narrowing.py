@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import executor
 from .columns import Columns, Filters
+from .duplicates import Groups
 from .errors import QueryError
 from .facets import choose, declared, field_values, hint
 from .results import FacetCount
@@ -78,12 +80,13 @@ def check_day(value: str | None, name: str) -> str | None:
     return value
 
 
-def select(columns: Columns, matches: executor.Matches, wanted: Filters, reader, facets: bool, fold: bool) -> Selection:
-    """The matches kept by every filter, with copies folded when `fold`; with `facets`, each
-    dimension's counts over the matches kept by the other filters."""
+def select(columns: Callable[[], Columns], matches: executor.Matches, wanted: Filters, reader, facets: bool,
+           groups: Groups | None) -> Selection:
+    """The matches kept by every filter, with copies folded by `groups` (None: every copy
+    kept); with `facets`, each dimension's counts over the matches kept by the other filters.
+    `columns` gives the generation's columns, read only when a filter or a facet needs them."""
     chosen = Selection(matches)
-    masks = columns.masks(matches.docnums, wanted, reader) if wanted.active else {}
-    groups = columns.groups(reader) if fold else None
+    masks = columns().masks(matches.docnums, wanted, reader) if wanted.active else {}
     if groups is not None and not groups.any:
         groups = None
 
@@ -97,12 +100,13 @@ def select(columns: Columns, matches: executor.Matches, wanted: Filters, reader,
         return docnums[groups.fold(docnums, matches.scores[keep])] if groups is not None else docnums
 
     if facets:
-        chosen.counts["tags"] = columns.tag_counts(kept("tags"))
-        chosen.counts["years"] = columns.year_counts(kept("date"))
+        read = columns()
+        chosen.counts["tags"] = read.tag_counts(kept("tags"))
+        chosen.counts["years"] = read.year_counts(kept("date"))
         everything = kept()
         for fieldname in ("speaker", "collection", *declared(reader.schema)):
             if fieldname in reader.schema:
-                chosen.counts[fieldname] = columns.value_counts(kept(fieldname) if fieldname in masks else everything, fieldname, reader)
+                chosen.counts[fieldname] = read.value_counts(kept(fieldname) if fieldname in masks else everything, fieldname, reader)
     if masks:
         keep = np.logical_and.reduce(list(masks.values()))
         matches = executor.Matches(matches.docnums[keep], matches.scores[keep])

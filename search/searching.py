@@ -29,8 +29,9 @@ from whoosh.collectors import UnlimitedCollector
 
 from . import deadline as deadlines
 from . import executor, lexicon, storage
-from .columns import Columns, Filters
+from .columns import Columns, Filters, read_groups
 from .documents import Document
+from .duplicates import Groups, load_groups
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
 from .facets import declared
 from .highlighting import Marker, Snippet
@@ -84,6 +85,7 @@ class SearchIndex:
         self.lexicon = lexicon.shared_lexicon(generation.path)
         self.reader = QueryReader(self.schema, self.lexicon, self.budget, self.ranking)
         self._columns: Columns | None = None
+        self._groups: Groups | None = None
 
     def refresh(self) -> bool:
         """Reopen if a rebuild swapped in a new generation since; True when it did."""
@@ -248,8 +250,7 @@ class SearchIndex:
         note = None
         if sort != "relevance" and plan is not None:
             matches, note = self._every_word(plan, matches)
-        columns = self.columns()
-        chosen = select(columns, matches, wanted, self._searcher.reader(), facets, fold)
+        chosen = select(self.columns, matches, wanted, self._searcher.reader(), facets, self.groups() if fold else None)
         chosen.note = note
         return chosen
 
@@ -295,7 +296,7 @@ class SearchIndex:
 
     def _copies(self, docnum: int) -> list[str]:
         """The paths of a document's copies, in path order."""
-        groups = self.columns().groups(self._searcher.reader())
+        groups = self.groups()
         return sorted(self._searcher.stored_fields(d)["path"] for d in groups.copies(docnum)) if groups.any else []
 
     def warm(self) -> None:
@@ -316,6 +317,12 @@ class SearchIndex:
         if self._columns is None:
             self._columns = _shared_columns(self.root / self.generation, self._searcher.reader())
         return self._columns
+
+    def groups(self) -> Groups:
+        """The generation's groups of copies (duplicates.py), read once per process."""
+        if self._groups is None:
+            self._groups = _shared_groups(self.root / self.generation, self._searcher.reader())
+        return self._groups
 
     def mark(self, text: str, query_text: str) -> list[list[int]]:
         """The [start, end) offsets in `text` of the words `query_text` matches, read as
@@ -389,7 +396,7 @@ class SearchIndex:
         if not terms:
             return []
         found = self.matches(query.Or([query.Term("body", word, boost=weight) for word, weight in terms]))
-        groups = self.columns().groups(searcher.reader())
+        groups = self.groups()
         others = groups.group[found.docnums] != groups.group[docnum]  # never the document or a copy of it
         found = executor.Matches(found.docnums[others], found.scores[others])
         kept = groups.fold(found.docnums, found.scores)  # and each other document once
@@ -412,7 +419,7 @@ class SearchIndex:
             built=self.meta.get("built"),
             collections=top_counts(columns.value_counts(live, "collection", reader)) if "collection" in self.schema else [],
             facets=declared(self.schema),
-            duplicate_groups=len(columns.groups(reader).members),
+            duplicate_groups=len(self.groups().members),
         )
 
 
@@ -431,6 +438,23 @@ def _shared_columns(folder: Path, reader) -> Columns:
             found = _columns[key] = Columns(reader)
             while len(_columns) > 2:
                 del _columns[next(iter(_columns))]
+        return found
+
+
+_groups: dict[tuple, Groups] = {}
+
+
+def _shared_groups(folder: Path, reader) -> Groups:
+    """One Groups per generation and process, as the columns are: read from the file written
+    with the generation, or found from its columns when it has none."""
+    st = os.stat(folder)
+    key = (os.path.abspath(folder), st.st_dev, st.st_ino)
+    with _columns_lock:
+        found = _groups.get(key)
+        if found is None:
+            found = _groups[key] = load_groups(folder, reader.doc_count_all()) or read_groups(reader)
+            while len(_groups) > 2:
+                del _groups[next(iter(_groups))]
         return found
 
 

@@ -215,7 +215,7 @@ def serve_process(index: Path, log_dir: Path, *options: str):
     if executable is None:
         pytest.skip("the search command is not installed (pip install . puts it on PATH)")
     log = log_dir / f"serve-{os.getpid()}-{time.monotonic_ns()}.txt"
-    env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX", "SEARCH_ARCHIVE")}
+    env = {k: v for k, v in os.environ.items() if k not in ("SEARCH_INDEX", "SEARCH_ARCHIVE", "SEARCH_CONFIG")}
     with open(log, "w") as handle:
         process = subprocess.Popen([executable, "serve", "--index", str(index), "--port", "0", *options],
                                    stdout=subprocess.DEVNULL, stderr=handle, env=env)

@@ -125,3 +125,31 @@ def test_an_update_that_makes_or_removes_a_copy_changes_the_groups(tmp_path):
         assert ix.search("same words").total == 1
     (root / "one.md").unlink()
     assert update_index(root, tmp_path / "ix").duplicate_groups == 0
+
+
+def test_the_groups_written_with_a_generation_are_the_ones_its_columns_give(tmp_path):
+    """The file read at search time against finding the groups again from the columns, after a
+    rebuild and after an update (which must not write through a hard link into the generation
+    before it)."""
+    from whoosh import index as whoosh_index
+
+    from search import storage, update_index
+    from search.columns import read_groups
+    from search.duplicates import load_groups
+
+    write_newer_briefings(tmp_path / "wh")
+    build_index(tmp_path / "wh", tmp_path / "ix")
+    first = storage.current_generation(tmp_path / "ix").path
+    before = (first / "copies.npy").read_bytes()
+    write_doc(tmp_path / "wh", "again.md", title="Again", date="'2025-07-01'", body="Tariffs, trade and the war on inflation, in a briefing.")
+    update_index(tmp_path / "wh", tmp_path / "ix")
+    second = storage.current_generation(tmp_path / "ix").path
+    assert (first / "copies.npy").read_bytes() == before
+    for generation in (first, second):
+        with whoosh_index.open_dir(str(generation)).searcher() as searcher:
+            reader = searcher.reader()
+            saved = load_groups(generation, reader.doc_count_all())
+            assert saved is not None and saved.members == read_groups(reader).members
+            assert np.array_equal(saved.group, read_groups(reader).group)
+    with open_index(tmp_path / "ix") as ix:
+        assert len(ix.groups().members) == 3

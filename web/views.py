@@ -203,10 +203,9 @@ def site_words() -> dict:
     """Every page names the site and its archive as the configuration and the index say; an
     error page without a usable index, as the configuration alone does."""
     try:
-        ix = _index()
-    except SearchError:
-        ix = None
-    return {"site": _site(ix)}
+        return {"site": _site(_index())}
+    except Exception:  # noqa: BLE001 - the error page of a damaged index must still render, with the configuration's words
+        return {"site": _site(None)}
 
 
 @bp.app_template_filter("category")
