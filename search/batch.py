@@ -21,7 +21,8 @@ from .searching import Hit, open_index
 from .serialize import to_dict
 
 FORMATS = ("jsonl", "csv", "trec")
-CSV_FIELDS = ["qid", "query", "rank", "path", "doc_id", "title", "date", "tags", "source_url", "score", "speaker", "snippet"]
+CSV_FIELDS = ["qid", "query", "rank", "path", "doc_id", "title", "date", "tags", "source_url", "score", "speaker", "snippet",
+              "collection", "copies"]
 RUN_TAG = "search"
 
 
@@ -68,9 +69,11 @@ def run_batch(
     limit: int = 10,
     format: str = "jsonl",
     on_error: Callable[[str, Exception], None] | None = None,
+    keep_duplicates: bool = False,
 ) -> BatchReport:
     """Search every query and write its hits to `out`; a query that fails is reported and
-    skipped, and the others still run."""
+    skipped, and the others still run. Copies of a document show once, as a search shows them
+    (a row's `copies` lists the others), unless `keep_duplicates`."""
     if format not in FORMATS:
         raise QueryError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
     started = time.perf_counter()
@@ -85,7 +88,7 @@ def run_batch(
                     on_error(qid, text)
                 continue
             try:
-                results = ix.search(text, limit=limit, snippets=format != "trec")
+                results = ix.search(text, limit=limit, snippets=format != "trec", keep_duplicates=keep_duplicates)
             except SearchError as exc:
                 failed += 1
                 if on_error:
@@ -121,6 +124,7 @@ def _writer(format: str, out: TextIO) -> Callable[[str, str, Hit], None]:
             row = {"qid": qid, "query": text, **to_dict(hit)}
             row["tags"] = ";".join(hit.tags)
             row["snippet"] = hit.snippet.text
+            row["copies"] = ";".join(hit.copies)
             writer.writerow({k: csv_cell(row.get(k)) for k in CSV_FIELDS})
 
         return write_csv

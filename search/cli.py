@@ -271,7 +271,8 @@ def show_command(path, index_dir, json_):
 @click.option("--limit", "-n", default=settings.DEFAULT_LIMIT, show_default=True, type=click.IntRange(1, settings.MAX_LIMIT), help="Results per query.")
 @click.option("--format", "format_", type=click.Choice(["jsonl", "csv", "trec"]), default="jsonl", show_default=True)
 @click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-", help="Write here instead of stdout.")
-def batch_command(queries, index_dir, limit, format_, output):
+@click.option("--keep-duplicates", is_flag=True, help="A row for every copy of a document, not each group of copies once.")
+def batch_command(queries, index_dir, limit, format_, output, keep_duplicates):
     """Run many queries, one per line (`id<TAB>query`, or plain text numbered from 1).
 
     Writes one row per hit: JSON lines and CSV with the fields of `search query --json`,
@@ -285,7 +286,7 @@ def batch_command(queries, index_dir, limit, format_, output):
 
     report = run_batch(
         _index_path(index_dir), read_queries(queries), output, limit=limit, format=format_,
-        on_error=report_error,
+        on_error=report_error, keep_duplicates=keep_duplicates,
     )
     click.echo(f"{report.queries} queries, {report.rows} rows, {report.failed} failed, {report.seconds:.2f} s", err=True)
 

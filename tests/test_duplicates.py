@@ -153,3 +153,19 @@ def test_the_groups_written_with_a_generation_are_the_ones_its_columns_give(tmp_
             assert np.array_equal(saved.group, read_groups(reader).group)
     with open_index(tmp_path / "ix") as ix:
         assert len(ix.groups().members) == 3
+
+
+def test_batch_folds_copies_as_a_search_does_unless_asked(newer, tmp_path):
+    import csv
+    import io
+
+    from search.batch import run_batch
+
+    def rows(**options) -> list[dict]:
+        out = io.StringIO()
+        run_batch(newer, [("m", "OMB Memo M-25-11")], out, format="csv", **options)
+        return list(csv.DictReader(io.StringIO(out.getvalue())))
+
+    folded, every = rows(), rows(keep_duplicates=True)
+    assert len(folded) == 1 and len(every) == 2
+    assert {folded[0]["path"], folded[0]["copies"]} == set(MEMO)
