@@ -424,7 +424,8 @@ def _print_results(results) -> None:
     if results.page < results.pages:
         click.echo(f"\nMore: --page {results.page + 1}")
     if results.folded:
-        click.echo(f"\n{_count(results.folded, 'copy', 'copies')} folded into the documents above (--keep-duplicates lists them).")
+        click.echo(f"\n{_count(results.folded, 'copy', 'copies')} of matching documents folded into their groups "
+                   "(--keep-duplicates lists them).")
     declared = [(key.replace("_", " ").capitalize(), counts) for key, counts in (results.facets or {}).items()]
     for name, counts in [("Categories", results.tags), ("Years", results.years), ("Speakers", results.speakers),
                          ("Collections", results.collections), *declared]:

@@ -13,15 +13,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .analysis import is_stop
+from .analysis import is_stop, text_analyzer
 from .config import SiteConfig
 from .errors import SearchError
+from .postings import frequency
 from .results import ArchiveOverview
 
 DEFAULT_TITLE = "Archive Search"
 EXAMPLES = 5
 # An example's words: found in this many documents at least, so the example finds a few.
 EXAMPLE_MIN_DOCUMENTS = 3
+# ... and in the titles of at most one document in this many.
+EXAMPLE_MAX_SHARE = 100
 
 
 @dataclass
@@ -78,18 +81,31 @@ def summary(overview: ArchiveOverview, config: SiteConfig) -> str:
     return "Full-text search of " + " ".join(parts) + "."
 
 
-def example_queries(titles: list[str], count_of, n: int = EXAMPLES, least: int = EXAMPLE_MIN_DOCUMENTS) -> list[str]:
+def example_queries(titles: list[str], count_of, in_titles, n: int = EXAMPLES, least: int = EXAMPLE_MIN_DOCUMENTS,
+                    most_titles: int | None = None) -> list[str]:
     """Example searches from documents' titles (given spread over the archive, newest
-    first): of each title, its two least common words that at least `least` documents hold
-    (by `count_of`, the word list's counts), in the title's order. Each finds the document it
-    came from, and a few more where the archive is large enough."""
+    first): of each title, the two neighbouring words that most documents hold (by
+    `count_of`, the word list's counts), each held by at least `least` documents and by the
+    titles of at most `most_titles` (by `in_titles`: a word of every other title, "Remarks",
+    "Fact Sheet", tells nothing). "Hurricane Helene", "Artificial Intelligence": each finds
+    the document it came from, and more where the archive is large enough."""
     found: list[str] = []
     for title in titles:
-        words = [w for w in re.findall(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", title) if len(w) > 3 and not is_stop(w.lower())]
-        counted = [(count_of(w.lower()), i, w) for i, w in enumerate(words)]
-        chosen = sorted(sorted(c for c in counted if c[0] >= least)[:2], key=lambda c: c[1])
-        example = " ".join(w for _, _, w in chosen)
-        if example and example.lower() not in (e.lower() for e in found):
+        words = re.findall(r"[^\W\d_][\w'’-]*[^\W_]|[^\W\d_]", title)
+
+        def fits(word: str) -> int:
+            if len(word) < 4 or is_stop(word.lower()) or count_of(word.lower()) < least:
+                return 0
+            return count_of(word.lower()) if most_titles is None or in_titles(word) <= most_titles else 0
+
+        pairs = [(min(fits(a), fits(b)), (a, b)) for a, b in zip(words, words[1:]) if a.lower() != b.lower()]
+        # A title with no such two neighbours offers its telling word alone.
+        pairs = [p for p in pairs if p[0]] or [(fits(w), (w,)) for w in words if fits(w)]
+        if not pairs:
+            continue
+        _, chosen = max(pairs, key=lambda p: p[0])
+        example = " ".join(w.capitalize() if w.isupper() and len(w) > 5 else w for w in chosen)
+        if example.lower() not in (e.lower() for e in found):
             found.append(example)
         if len(found) == n:
             break
@@ -112,10 +128,22 @@ def spread(day: np.ndarray, live: np.ndarray, n: int) -> list[int]:
 def index_examples(ix, n: int = EXAMPLES) -> list[str]:
     """Example searches drawn from an open index (`SearchIndex`), each checked to find something."""
     columns = ix.columns()
-    titles = [ix.searcher.stored_fields(d).get("title", "") for d in spread(columns.day, columns.live, n)]
-    least = min(EXAMPLE_MIN_DOCUMENTS, max(1, int(columns.live.sum()) // 100))  # a small archive's words are rarer
+    titles = [ix.searcher.stored_fields(d).get("title", "") for d in spread(columns.day, columns.live, n * 4)]
+    documents = int(columns.live.sum())
+    least = min(EXAMPLE_MIN_DOCUMENTS, max(1, documents // 100))  # a small archive's words are rarer
+    reader = ix.searcher.reader()
+
+    analyzer = text_analyzer()
+
+    def held(field: str):
+        def documents(word: str) -> int:
+            stems = [t.text for t in analyzer(word, mode="query")]
+            return min((frequency(reader, field, s) for s in stems), default=0)
+        return documents
+
+    in_body, in_titles = held("body"), held("title")
     found = []
-    for example in example_queries(titles, ix.lexicon.count, n * 2, least):
+    for example in example_queries(titles, lambda w: max(in_body(w), in_titles(w)), in_titles, n * 2, least, max(3, documents // EXAMPLE_MAX_SHARE)):
         try:
             if ix.search(example, limit=1, snippets=False).total:
                 found.append(example)

@@ -92,7 +92,7 @@ def test_a_folded_copy_is_listed_as_also_filed_as_and_opens(site, page):
     assert copies.count() == 1
     other = copies.first.inner_text()
     assert other.startswith("wh47/") and other != results(page)[0][0]
-    assert "1 copy of these documents folded in" in page.inner_text(".summary")
+    assert "1 copy of matching documents folded into their groups" in page.inner_text(".summary")
     copies.first.click()
     page.wait_for_url(re.compile(r"/doc/"))
     assert page.locator("article.document").get_attribute("data-path") == other

@@ -210,3 +210,16 @@ def test_the_real_archive_beside_a_small_one_as_two_collections(tmp_path):
         assert sum(split.values()) == war.total and split["speeches"] > 0 and split["biden"] > 0
         assert ix.search("war", collections=["speeches"]).total == split["speeches"]
         assert report.duplicate_groups > 0 and ix.overview().duplicate_groups == report.duplicate_groups
+
+
+def test_example_searches_are_two_telling_neighbouring_words_of_titles():
+    from search.describe import example_queries
+
+    documents = {"statement": 900, "remarks": 800, "hurricane": 40, "helene": 12, "artificial": 30, "intelligence": 35,
+                 "order": 300, "executive": 280, "gaza": 50}
+    titles_with = {"statement": 500, "remarks": 600, "order": 120, "executive": 110}
+    titles = ["Statement on Hurricane Helene", "Executive Order on Artificial Intelligence", "Remarks on Gaza",
+              "Statement on Hurricane Helene", "Remarks"]
+    found = example_queries(titles, lambda w: documents.get(w, 0), lambda w: titles_with.get(w.lower(), 5), n=5,
+                            least=3, most_titles=100)
+    assert found == ["Hurricane Helene", "Artificial Intelligence", "Gaza"]

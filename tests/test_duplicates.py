@@ -76,7 +76,7 @@ def test_the_index_report_the_cli_and_the_web_say_so(tmp_path, newer):
     assert "Copies: 2 groups of documents with the same source URL or text (4 documents); results show each group once." in result.output
     result = CliRunner().invoke(cli, ["query", "OMB Memo M-25-11", "--index", str(newer)])
     assert f"also filed as: {MEMO[1]}" in result.output or f"also filed as: {MEMO[0]}" in result.output
-    assert "1 copy folded into the documents above (--keep-duplicates lists them)." in result.output
+    assert "1 copy of matching documents folded into their groups (--keep-duplicates lists them)." in result.output
     data = json.loads(CliRunner().invoke(cli, ["query", "OMB Memo M-25-11", "--index", str(newer), "--json", "--keep-duplicates"]).output)
     assert data["total"] == 2 and [len(r["copies"]) for r in data["results"]] == [1, 1]
     client = create_app({"SEARCH_INDEX": str(newer)}).test_client()
