@@ -98,7 +98,9 @@ def example_queries(titles: list[str], count_of, in_titles, n: int = EXAMPLES, l
                 return 0
             return count_of(word.lower()) if most_titles is None or in_titles(word) <= most_titles else 0
 
-        pairs = [(min(fits(a), fits(b)), (a, b)) for a, b in zip(words, words[1:]) if a.lower() != b.lower()]
+        pairs: list[tuple[int, tuple[str, ...]]] = [
+            (min(fits(a), fits(b)), (a, b)) for a, b in zip(words, words[1:]) if a.lower() != b.lower()
+        ]
         # A title with no such two neighbours offers its telling word alone.
         pairs = [p for p in pairs if p[0]] or [(fits(w), (w,)) for w in words if fits(w)]
         if not pairs:
