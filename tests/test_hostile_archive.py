@@ -98,8 +98,8 @@ def test_a_file_swapped_for_a_link_out_after_listing_is_not_read(tmp_path, monke
     good(tmp_path / "outside.md", "zqoutside")
     listed = archive_files.list_archive
 
-    def list_then_swap(root):
-        found = listed(root)
+    def list_then_swap(root, *args):
+        found = listed(root, *args)
         target.unlink()
         os.symlink(tmp_path / "outside.md", target)
         return found
@@ -124,8 +124,8 @@ def test_a_file_that_becomes_a_fifo_after_listing_is_skipped_and_the_lock_is_fre
     target = good(archive / "pipe.md", "zqpipe")
     listed = archive_files.list_archive
 
-    def list_then_swap(root):
-        found = listed(root)
+    def list_then_swap(root, *args):
+        found = listed(root, *args)
         target.unlink()
         os.mkfifo(target)
         return found
@@ -154,9 +154,9 @@ def test_a_document_with_huge_tags_and_title_is_cut_reported_and_pages_stay_smal
     archive = tmp_path / "archive"
     good(archive / "normal.md", "tariffs")
     many = ", ".join(f"tag{i}" for i in range(200_000))
-    (archive / "many-tags.md").write_text(f"---\ntitle: Tariffs\ndate: '2024-01-03'\ntags: '{many}'\n---\n\ntariffs\n")
+    (archive / "many-tags.md").write_text(f"---\ntitle: Tariffs\ndate: '2024-01-03'\ntags: '{many}'\n---\n\ntariffs on steel\n")
     title = "Tariffs " * 600_000  # 4.8 MB
-    (archive / "huge-title.md").write_text(f"---\ntitle: '{title}'\ndate: '2024-01-04'\n---\n\ntariffs\n")
+    (archive / "huge-title.md").write_text(f"---\ntitle: '{title}'\ndate: '2024-01-04'\n---\n\ntariffs on cars\n")
     report = index_json(archive, tmp_path / "index")
     warnings = {(w["path"], w["reason"]) for w in report["warnings"]}
     assert ("many-tags.md", f"{200_000 - MAX_TAGS_PER_DOCUMENT:,} tags beyond the first {MAX_TAGS_PER_DOCUMENT} ignored") in warnings

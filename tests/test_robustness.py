@@ -376,8 +376,8 @@ def test_a_file_deleted_between_listing_and_reading_in_an_update_leaves_the_inde
     (small_archive / victim).write_text((small_archive / victim).read_text().replace("ports", "harbours"))
     real = indexing.list_archive
 
-    def listing_then_deleting(root):
-        found = real(root)
+    def listing_then_deleting(root, *args):
+        found = real(root, *args)
         (small_archive / victim).unlink()
         return found
 
