@@ -29,7 +29,7 @@ from whoosh import query
 from whoosh.collectors import UnlimitedCollector
 
 from . import deadline as deadlines
-from . import executor, lexicon, storage
+from . import executor, lexicon, storage, trends
 from .columns import Columns, Filters
 from .documents import Document
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
@@ -125,28 +125,27 @@ class SearchIndex:
         exact: bool = False,
         deadline: deadlines.Deadline | None = None,
         speakers: list[str] | tuple[str, ...] = (),
+        timeline: bool = False,
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
         QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
         the search passes its deadline: `deadline`, else the budget's `seconds`. With
         `explain`, the results say how the query was read and how each score was made. A query
         that finds nothing runs again as its suggestion, unless `exact`. `speakers` narrows the
-        words to what those people said, as `speaker:NAME` does."""
+        words to what those people said, as `speaker:NAME` does. With `timeline`, the results
+        count the matches by period (`trends`), from the same matches as `total`."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
             started = time.perf_counter()
             if sort not in SORTS:
                 raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-            if not isinstance(page, int) or page < 1:
-                raise QueryError("page must be a positive whole number")
-            if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-                raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+            _check_page(page, limit)
             wanted = _filters(tags, since, until)
             parsed, postings = self._read(text, speakers)
             costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
             with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
-                results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain)
+                results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain, timeline)
                 suggestion = self.suggest(text)
                 corrected = False
                 if results.total == 0 and suggestion and not exact:
@@ -155,7 +154,7 @@ class SearchIndex:
                     except QueryError:
                         retry = None
                     if retry is not None:
-                        again = self._run(retry, wanted, sort, page, limit, facets, snippets, explain)
+                        again = self._run(retry, wanted, sort, page, limit, facets, snippets, explain, timeline)
                         if again.total:
                             results, corrected = again, True
             results.query = text
@@ -164,6 +163,29 @@ class SearchIndex:
             results.search_instead = text if corrected else None
             results.seconds = round(time.perf_counter() - started, 4)
             return results
+
+    def browse(self, *, tags: list[str] | tuple[str, ...] = (), since: str | None = None, until: str | None = None,
+               page: int = 1, limit: int = DEFAULT_LIMIT, facets: bool = False, timeline: bool = False) -> SearchResults:
+        """Every document within the filters, newest first: the search page without words."""
+        _check_page(page, limit)
+        started = time.perf_counter()
+        results = self._run(None, _filters(tags, since, until), "newest", page, limit, facets, True, False, timeline)
+        results.seconds = round(time.perf_counter() - started, 4)
+        return results
+
+    def trends(self, texts: list[str] | tuple[str, ...], *, tags: list[str] | tuple[str, ...] = (),
+               since: str | None = None, until: str | None = None, speakers: list[str] | tuple[str, ...] = (),
+               by: str | None = None) -> trends.Trend:
+        """Each search's matches by month, year or decade (`by`; chosen from their span when
+        None), on one axis: the documents its `total` counts. An empty text counts every
+        document within the filters."""
+        if not 1 <= len(texts) <= trends.MAX_QUERIES:
+            raise QueryError(f"a trend compares 1 to {trends.MAX_QUERIES} searches, not {len(texts)}")
+        trends.check_by(by)
+        wanted = _filters(tags, since, until)
+        parsed = [self._read(text, speakers)[0] if text else None for text in texts]
+        matched = [self._select(p, wanted, "relevance", False).matches.docnums for p in parsed]
+        return trends.build(texts, matched, self.columns(), by)
 
     def _read(self, text: str, speakers: list[str] | tuple[str, ...] = ()) -> tuple[ParsedQuery, int]:
         """The query read, and its cost: the postings it will read, checked against the
@@ -194,8 +216,8 @@ class SearchIndex:
         found = sorted((docnum, score) for score, docnum in collector.results().top_n)
         return None, executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
 
-    def _run(self, parsed: ParsedQuery, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
-             snippets: bool, explain: bool) -> SearchResults:
+    def _run(self, parsed: ParsedQuery | None, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
+             snippets: bool, explain: bool, timeline: bool = False) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
         chosen = self._select(parsed, wanted, sort, facets)
@@ -207,9 +229,9 @@ class SearchIndex:
             order = executor.best(matches, page * limit) if first < total else np.zeros(0, np.int64)
         else:
             order = self.columns().date_order(matches.docnums, matches.scores, newest=sort == "newest")
-        marker = Marker(parsed.stems, parsed.phrases)
-        marker.speakers = frozenset(parsed.named_speakers)
-        plan = make_plan(parsed.query, self._searcher, self.ranking) if explain else None
+        marker = Marker(parsed.stems, parsed.phrases) if parsed is not None else Marker(set(), set())
+        marker.speakers = frozenset(parsed.named_speakers) if parsed is not None else frozenset()
+        plan = make_plan(parsed.query, self._searcher, self.ranking) if explain and parsed is not None else None
         hits = []
         for rank, position in enumerate(order[first : first + limit], start=first + 1):
             deadlines.check()
@@ -219,19 +241,23 @@ class SearchIndex:
                 hit.explanation = executor.explain(plan, self._searcher, docnum)
             hits.append(hit)
         return SearchResults(
-            query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
+            query=parsed.text if parsed is not None else "", total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
             tags=top_counts(tag_counts) if facets else None,
             years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
             speakers=top_counts(speaker_counts) if facets else None,
-            reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
+            reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed))
+            if explain and parsed is not None else None,
             note=note,
+            timeline=trends.build([parsed.text if parsed is not None else ""], [matches.docnums], self.columns())
+            if timeline else None,
         )
 
-    def _select(self, parsed: ParsedQuery, wanted: Filters, sort: str, facets: bool) -> Selection:
+    def _select(self, parsed: ParsedQuery | None, wanted: Filters, sort: str, facets: bool) -> Selection:
         """The documents a search finds, scored, after its filters: what its `total` counts
-        (and a trend over time counts by period), with the facet counts when asked."""
-        plan, matches = self._scored(parsed.query)
+        (and a trend over time counts by period), with the facet counts when asked. With no
+        query (None): every live document, scored 0, for browsing."""
+        plan, matches = self._scored(parsed.query) if parsed is not None else (None, self._every())
         note = None
         if sort != "relevance" and plan is not None:
             matches, note = self._every_word(plan, matches)
@@ -249,6 +275,10 @@ class SearchIndex:
                 keep = dated & tagged
                 chosen.matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
         return chosen
+
+    def _every(self) -> executor.Matches:
+        docnums = np.flatnonzero(self.columns().live).astype(np.int64)
+        return executor.Matches(docnums, np.zeros(len(docnums), np.float64))
 
     def _every_word(self, plan: Node, matches: executor.Matches) -> tuple[executor.Matches, str | None]:
         """Sorted by date, plain words mean every word: an OR of them would list, newest first,
@@ -437,6 +467,13 @@ class _TimedCollector(UnlimitedCollector):
 def _filters(tags: list[str] | tuple[str, ...], since: str | None, until: str | None) -> Filters:
     """A search's filters, checked: QueryError for a date that is not one."""
     return Filters(frozenset(t.strip().lower() for t in tags if t.strip()), _check_day(since, "since"), _check_day(until, "until"))
+
+
+def _check_page(page: int, limit: int) -> None:
+    if not isinstance(page, int) or page < 1:
+        raise QueryError("page must be a positive whole number")
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
 
 
 def _left_out(parsed: ParsedQuery) -> list[str]:
