@@ -183,8 +183,11 @@ class SearchIndex:
             raise QueryError(f"a trend compares 1 to {trends.MAX_QUERIES} searches, not {len(texts)}")
         trends.check_by(by)
         wanted = _filters(tags, since, until)
-        parsed = [self._read(text, speakers)[0] if text else None for text in texts]
-        matched = [self._select(p, wanted, "relevance", False).matches.docnums for p in parsed]
+        read = [self._read(text, speakers) if text else (None, 0) for text in texts]
+        costly = any(p is not None and (n > self.budget.costly_postings or p.expanded > self.budget.costly_words) for p, n in read)
+        deadline = deadlines.current()
+        with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():  # as search() is
+            matched = [self._select(p, wanted, "relevance", False).matches.docnums for p, _ in read]
         return trends.build(texts, matched, self.columns(), by)
 
     def _read(self, text: str, speakers: list[str] | tuple[str, ...] = ()) -> tuple[ParsedQuery, int]:

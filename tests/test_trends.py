@@ -4,6 +4,9 @@ table and JSON."""
 from __future__ import annotations
 
 import json
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from click.testing import CliRunner
 from search import QueryError, build_index, open_index
 from search.cli import cli
 from search.trends import MONTHS_UP_TO, build, choose_by
+from web import create_app
 
 from .conftest import write_doc, write_small_archive
 
@@ -186,3 +190,123 @@ def test_cli_five_searches_is_a_usage_error(spread_index):
     result = run(spread_index, "a", "b", "c", "d", "e")
     assert result.exit_code == 2
     assert result.output.strip() == "Error: a trend compares 1 to 4 searches, not 5"
+
+
+# --- The web: /api/trends, /trends and the results page's chart ----------------------------------
+
+BAR = re.compile(r'<a class="bar-link" href="([^"]+)" aria-label="([^"]+)"><rect class="bar s(\d)"[^>]* data-since="([^"]+)" '
+                 r'data-until="([^"]+)" data-count="(\d+)"')
+
+
+@pytest.fixture
+def client(spread_index):
+    app = create_app({"SEARCH_INDEX": str(spread_index), "TESTING": True})
+    yield app.test_client()
+    app.extensions["search"].close()
+
+
+def bars(html: str) -> list[tuple[str, str, int, str, str, int]]:
+    return [(unescape(url), label, int(series), since, until, int(count)) for url, label, series, since, until, count in BAR.findall(html)]
+
+
+@pytest.mark.parametrize("filters", ["", "&tag=blog", "&since=2021-11-20&until=2024-07-26", "&tag=blog&tag=press-briefings"])
+def test_api_trends_counts_are_api_search_totals_in_each_period(client, filters):
+    answer = client.get(f"/api/trends?q=Russia&q=ports&q=running{filters}").json
+    assert answer["ok"] and len(answer["series"]) == 3
+    checked = 0
+    for series in answer["series"]:
+        for point in series["points"]:
+            args = {"q": series["query"], "since": point["since"], "until": point["until"]}
+            extra = parse_qs(filters.lstrip("&"))
+            if "since" in extra:
+                args["since"], args["until"] = max(point["since"], extra["since"][0]), min(point["until"], extra["until"][0])
+            total = client.get("/api/search", query_string={**args, "tag": extra.get("tag", [])}).json["total"]
+            assert point["count"] == total, (series["query"], point)
+            checked += point["count"] > 0
+    assert checked >= 3
+
+
+def test_api_trends_by_and_per_thousand(client):
+    answer = client.get("/api/trends?q=Russia&by=year").json
+    points = answer["series"][0]["points"]
+    assert answer["by"] == "year" and [p["label"] for p in points] == ["2021", "2022", "2023", "2024"]
+    assert all(p["per_thousand"] == round(1000 * p["count"] / p["documents"], 2) for p in points)
+
+
+@pytest.mark.parametrize("url, message", [
+    ("/api/trends?q=a&q=b&q=c&q=d&q=e", "a chart compares at most 4 searches, not 5"),
+    ("/api/trends", "give one to four searches, as in /api/trends?q=Ukraine&q=Gaza"),
+    ("/api/trends?q=Russia&by=week", "by must be one of: month, year, decade, not 'week'"),
+    ("/api/trends?q=Russia&since=2024-13-01", "since 2024-13-01 is not a real date"),
+])
+def test_api_trends_refuses_with_a_400(client, url, message):
+    response = client.get(url)
+    assert response.status_code == 400 and response.json == {"ok": False, "error": message}
+
+
+def test_trends_page_compares_up_to_four_and_refuses_a_fifth(client):
+    page = client.get("/trends?q=Russia&q=ports&q=sanctions&q=president")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert {b[2] for b in bars(html)} == {0, 1, 2, 3}
+    assert html.count('<span class="swatch') == 4
+    fifth = client.get("/trends?q=a&q=b&q=c&q=d&q=e")
+    assert fifth.status_code == 400 and "a chart compares at most 4 searches, not 5" in fifth.get_data(as_text=True)
+    empty = client.get("/trends")
+    assert empty.status_code == 200 and "<svg" not in empty.get_data(as_text=True)
+
+
+def test_trends_page_per_thousand_table(client):
+    html = client.get("/trends?q=Russia&per=1000&by=year").get_data(as_text=True)
+    assert "per 1,000 documents of each year" in html
+    rows = re.findall(r'<tr><th scope="row">(\d{4})</th><td><a href="[^"]+">([\d.,]+)</a></td><td>(\d+)</td></tr>', html)
+    api = {p["label"]: p for p in client.get("/api/trends?q=Russia&by=year").json["series"][0]["points"]}
+    assert len(rows) == 4
+    for label, shown, documents in rows:
+        assert shown == f"{api[label]['per_thousand']:,.1f}" and int(documents) == api[label]["documents"]
+
+
+@pytest.mark.parametrize("url", ["/?q=Russia", "/?q=Russia&tag=blog", "/?q=Russia&since=2023-01-01&until=2024-07-10",
+                                 "/?tag=blog", "/trends?q=Russia&q=ports"])
+def test_each_bar_links_to_the_search_narrowed_to_its_period(client, url):
+    found = bars(client.get(url).get_data(as_text=True))
+    assert found
+    asked = parse_qs(urlsplit(url).query)
+    for link, label, series, since, until, count in found:
+        args = parse_qs(urlsplit(link).query)
+        assert args["since"] == [max(since, asked.get("since", [since])[0])]
+        assert args["until"] == [min(until, asked.get("until", [until])[0])]
+        assert args.get("tag") == asked.get("tag")
+        assert args["q"] == [asked["q"][series]] if "q" in asked else "q" not in args
+        html = client.get(link).get_data(as_text=True)
+        shown = re.search(r"<strong>([\d,]+)</strong> results?", html)
+        assert shown and int(shown[1].replace(",", "")) == count, (link, label)
+
+
+def test_results_page_has_a_chart_with_its_text_alternative(client):
+    html = client.get("/?q=Russia").get_data(as_text=True)
+    assert '<figcaption id="chart-caption" class="chart-caption">Matches by month</figcaption>' in html
+    assert "<details class=\"chart-table\">\n    <summary>Show as table</summary>" in html
+    assert "“Russia”: 8 dated matches, the most in July 2024 (3)." in html
+    assert '<h1 class="results-heading">Results for “Russia”</h1>' in html
+    assert '<a class="skip-link" href="#results">Skip to results</a>' in html and 'id="results" tabindex="-1"' in html
+    assert "<script" not in html.split("<main", 1)[1]  # the chart needs no script
+
+
+def test_api_search_carries_the_timeline_of_its_total(client):
+    answer = client.get("/api/search?q=Russia&tag=blog").json
+    assert answer["timeline"]["series"][0]["total"] + answer["timeline"]["series"][0]["undated"] == answer["total"]
+
+
+def test_home_page_shows_the_archive_over_time_and_links_categories_and_years(client):
+    html = client.get("/").get_data(as_text=True)
+    assert "Documents over time" in html and bars(html)
+    assert '<a href="/?tag=blog">Blog</a>' in html
+    assert '<a href="/?since=2024-01-01&amp;until=2024-12-31">2024</a> <span class="count">5</span>' in html
+    assert sum(b[5] for b in bars(html)) == 11  # every dated document (one of the twelve is undated)
+
+
+def test_no_matches_no_chart(client):
+    response = client.get("/?q=zyxwvut&exact=1")
+    assert response.status_code == 200 and "<svg" not in response.get_data(as_text=True)
+    assert client.get("/trends?q=zyxwvut").status_code == 200
