@@ -9,6 +9,7 @@
     GET /api/overview                         what the archive holds, as JSON
     GET /trends?q=&q=&per=1000&by=            up to four searches' matches over time, on one chart
     GET /api/trends?...                       the same, as JSON
+    GET /export?q=&format=csv|jsonl           every match (at most EXPORT_CAP) as rows of `search batch`
 
 JSON answers share one envelope: `{"ok": true, ...}`, or `{"ok": false, "error": "..."}` with
 status 400 (bad parameters), 404 (unknown document) or 503 (no usable index).
@@ -28,6 +29,7 @@ from flask import (
     make_response,
     render_template,
     request,
+    stream_with_context,
     url_for,
 )
 from werkzeug.exceptions import HTTPException
@@ -44,6 +46,7 @@ from search import (
     ServerBusy,
     to_dict,
 )
+from search import export as exporting
 from search.archive import path_problem
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
@@ -220,6 +223,7 @@ def search():
     return render_template(
         "results.html", params=params, results=results, error=None, asked_page=asked, shown_query=shown_query,
         sorts=[(s, SORT_LABELS.get(s, s)) for s in SORTS] if not params.browsing else [], chart=chart,
+        export_cap=exporting.EXPORT_CAP,
         chart_caption=("Matches" if params.q else "Documents") + " by " + (chart.by if chart else "month"),
     )
 
@@ -278,6 +282,32 @@ def trends():
                          per_thousand=per) if trend is not None else None
     return render_template("trends.html", params=params, queries=queries, by=by, per=per, chart=chart, error=None,
                            periods=BY, chart_caption="Matches by " + (chart.by if chart else "month"))
+
+
+@bp.get("/export")
+def export():
+    """Every match of a search (at most EXPORT_CAP) as CSV or JSON lines: `search/export.py`.
+    The headers say how many there are and whether the export stops short."""
+    params = Params.read(request.args)
+    format_ = _text(request.args.get("format")) or "csv"
+    try:
+        if params.problem:
+            raise QueryError(params.problem)
+        if format_ not in exporting.FORMATS:
+            raise QueryError(f"format must be one of: {', '.join(exporting.FORMATS)}, not {format_[:30]!r}")
+        if not params.q and not params.browsing:
+            raise QueryError("an export needs a search, or a category or dates: /export?q=Ukraine&format=csv")
+        found = exporting.export(_index(), params.q, tags=params.tags, since=params.since or None,
+                                 until=params.until or None, speakers=params.speakers, sort=params.sort)
+    except QueryError as exc:
+        return Response(f"Error: {exc}\n", status=400, mimetype="text/plain")
+    headers = {
+        "Content-Disposition": f'attachment; filename="search-export.{format_}"',
+        "X-Export-Total": str(found.total), "X-Export-Rows": str(found.rows),
+        "X-Export-Truncated": "true" if found.truncated else "false", "X-Export-Cap": str(exporting.EXPORT_CAP),
+    }
+    mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
+    return Response(stream_with_context(exporting.rows(found, format_)), mimetype=mimetype, headers=headers)
 
 
 def _trend_args(args) -> tuple[list[str], str | None, bool]:
