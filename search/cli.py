@@ -188,13 +188,21 @@ def stats_command(index_dir, top, json_):
 @cli.command("show")
 @click.argument("path")
 @_index_option
+@click.option("--cite", type=click.Choice(["chicago", "apa", "bibtex"]), is_flag=False, flag_value="chicago",
+              help="Print a citation instead (Chicago when no style is named), accessed today.")
 @_json_option
-def show_command(path, index_dir, json_):
-    """Print one document, by its path in the archive, as it was indexed."""
+def show_command(path, index_dir, cite, json_):
+    """Print one document, by its path in the archive, as it was indexed (or cite it:
+    search show PATH --cite apa)."""
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
         document = ix.document(path)
+    if cite:
+        from .citations import cite as citation
+
+        click.echo(_shown(citation(document, cite)))
+        return
     if json_:
         from .serialize import to_dict
 

@@ -48,6 +48,7 @@ from search import (
 )
 from search import export as exporting
 from search.archive import path_problem
+from search.citations import citations
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
 from search.trends import BY, MAX_QUERIES
@@ -260,7 +261,7 @@ def document(path: str):
         q = ""
     body_marks = ix.mark(doc.body, q) if q else []
     return render_template(
-        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks),
+        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks), cite=citations(doc),
         title=formatting.pieces(doc.title, ix.mark(doc.title, q) if q else []),
         sections=formatting.sections(doc.body, body_marks, doc.turns),
     )
