@@ -194,7 +194,7 @@ def test_cli_five_searches_is_a_usage_error(spread_index):
 
 # --- The web: /api/trends, /trends and the results page's chart ----------------------------------
 
-BAR = re.compile(r'<a class="bar-link" href="([^"]+)" aria-label="([^"]+)"><rect class="bar s(\d)"[^>]* data-since="([^"]+)" '
+BAR = re.compile(r'<a class="bar-link" href="([^"]+)" tabindex="-1" aria-label="([^"]+)"><rect class="bar s(\d)"[^>]* data-since="([^"]+)" '
                  r'data-until="([^"]+)" data-count="(\d+)"')
 
 
