@@ -310,3 +310,15 @@ def test_no_matches_no_chart(client):
     response = client.get("/?q=zyxwvut&exact=1")
     assert response.status_code == 200 and "<svg" not in response.get_data(as_text=True)
     assert client.get("/trends?q=zyxwvut").status_code == 200
+
+
+@pytest.mark.archive
+def test_on_the_full_archive_each_period_is_the_search_total(archive_index):
+    with open_index(archive_index) as ix:
+        trend = ix.trends(["Ukraine", "DPRK Russia", '"Inflation Reduction Act"', "wildfire"], tags=["statements-releases"])
+        assert trend.by == "month"
+        for series in trend.series:
+            assert series.total + series.undated == ix.search(series.query, tags=["statements-releases"]).total
+            for point in series.points[::5]:
+                found = ix.search(series.query, tags=["statements-releases"], since=point.since, until=point.until)
+                assert found.total == point.count, (series.query, point)
