@@ -345,7 +345,7 @@ CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 needs_browser = pytest.mark.skipif(sync_playwright is None or CHROMIUM is None,
                                    reason="needs playwright and /usr/bin/chromium (apt-get install chromium)")
 INJECTED = ("() => ({pwned: typeof window.__pwned, injected: document.querySelectorAll("
-            "'svg, img, iframe, object, embed, script:not([src]), [onload], [onerror], [onmouseover], "
+            "'svg:not(.chart-svg), img, iframe, object, embed, script:not([src]), [onload], [onerror], [onmouseover], "
             "a[href^=\"javascript:\"]').length})")
 PAYLOAD = '<script>window.__pwned=1</script>"><svg onload=window.__pwned=1><img src=x onerror=window.__pwned=1>'
 

@@ -322,3 +322,10 @@ def test_on_the_full_archive_each_period_is_the_search_total(archive_index):
             for point in series.points[::5]:
                 found = ix.search(series.query, tags=["statements-releases"], since=point.since, until=point.until)
                 assert found.total == point.count, (series.query, point)
+
+
+def test_a_browse_page_charts_its_documents(client):
+    html = client.get("/?tag=blog").get_data(as_text=True)
+    assert '<h1 class="results-heading">Documents in Blog, newest first</h1>' in html
+    assert '<p class="chart-summary">7 dated documents, the most in November 2021 (2).</p>' in html
+    assert "Documents by month" in html and sum(b[5] for b in bars(html)) == 7

@@ -16,7 +16,7 @@ from search.trends import Point, Trend
 
 WIDTH = 720  # the SVG's own units; CSS scales it to the page's width
 HEIGHT = 150
-LEFT = 44  # room for the top value's label
+LEFT = 52  # room for the top value's label (larger on a phone)
 BOTTOM = 20  # room for the periods' labels
 TOP = 8
 MAX_TICKS = 12  # period labels along the axis
@@ -117,7 +117,9 @@ def _ticks(trend: Trend, slot: float) -> list[Tick]:
     every few years or decades."""
     labels = trend.labels
     if trend.by == "month" and len(labels) > MAX_TICKS:
-        chosen = [i for i, label in enumerate(labels) if label.endswith("-01")] or [0]
+        chosen = [i for i, label in enumerate(labels) if label.endswith("-01")]
+        if not chosen or chosen[0] >= 6:  # a first year that starts late is named too
+            chosen.insert(0, 0)
         step = -(-len(chosen) // MAX_TICKS)
         return [Tick(round(LEFT + i * slot + slot / 2, 2), labels[i][:4]) for i in chosen[::step]]
     step = max(1, -(-len(labels) // MAX_TICKS))
@@ -127,10 +129,13 @@ def _ticks(trend: Trend, slot: float) -> list[Tick]:
 def _summary(trend: Trend, names: list[str], values: list[list[float]], per_thousand: bool) -> str:
     parts = []
     for name, series, column in zip(names, trend.series, values):
+        # A search's matches, or (no words: browsing, the archive) the documents themselves.
+        what, noun = (f"“{name}”: ", "matches") if series.query else ("", "documents")
         if not series.total:
-            parts.append(f"“{name}”: no dated matches")
+            parts.append(f"{what}no dated {noun}")
             continue
         best = max(range(len(column)), key=lambda i: column[i])
         shown = f"{column[best]:,.1f} per 1,000 documents" if per_thousand else f"{int(column[best]):,}"
-        parts.append(f"“{name}”: {series.total:,} dated matches, the most in {period_name(trend.labels[best], trend.by)} ({shown})")
+        parts.append(f"{what}{series.total:,} dated {noun}, the most in {period_name(trend.labels[best], trend.by)} ({shown})")
+    parts[0] = parts[0][0].upper() + parts[0][1:]
     return "; ".join(parts) + "."
