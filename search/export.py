@@ -40,9 +40,9 @@ def export(ix: SearchIndex, text: str, *, tags: list[str] | tuple[str, ...] = ()
            until: str | None = None, speakers: list[str] | tuple[str, ...] = (), sort: str = "relevance",
            cap: int = EXPORT_CAP) -> Export:
     """The search's matches in its order (without words: every document within the filters,
-    newest first, or oldest with sort="oldest"). The query is checked, and admitted past the
+    newest first, or oldest with sort="oldest"; with a speaker, what they said). The query is checked, and admitted past the
     work budget, as a search of one result: the same errors as `search`."""
-    if text:
+    if text or speakers:
         ix.search(text, tags=tags, since=since, until=until, speakers=speakers, sort=sort, limit=1, snippets=False, exact=True)
         parsed = ix._read(text, speakers)[0]
     else:

@@ -161,6 +161,8 @@ class SearchIndex:
             results.suggestion = suggestion
             results.corrected = corrected
             results.search_instead = text if corrected else None
+            if results.timeline is not None:  # named as typed (the parsed text has its speaker: words)
+                results.timeline.series[0].query = results.suggestion if corrected and results.suggestion else text
             results.seconds = round(time.perf_counter() - started, 4)
             return results
 

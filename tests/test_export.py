@@ -95,3 +95,16 @@ def test_a_bad_export_is_a_400_in_one_line(client, url, message):
 def test_rows_refuses_an_unknown_format(index):
     with open_index(index) as ix, pytest.raises(QueryError):
         list(rows(export(ix, "budget"), "xml"))
+
+
+def test_a_speaker_alone_exports_what_they_said(tmp_path):
+    from .conftest import write_small_archive as small
+
+    root = small(tmp_path / "a")
+    build_index(root, tmp_path / "i")
+    app = create_app({"SEARCH_INDEX": str(tmp_path / "i"), "TESTING": True})
+    client = app.test_client()
+    lines = client.get("/export?speaker=Jean-Pierre&format=jsonl").get_data(as_text=True).splitlines()
+    assert [json.loads(line)["path"] for line in lines] == [r["path"] for r in client.get("/api/search?speaker=Jean-Pierre").json["results"]]
+    assert len(lines) == 1
+    app.extensions["search"].close()

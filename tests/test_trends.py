@@ -329,3 +329,10 @@ def test_a_browse_page_charts_its_documents(client):
     assert '<h1 class="results-heading">Documents in Blog, newest first</h1>' in html
     assert '<p class="chart-summary">7 dated documents, the most in November 2021 (2).</p>' in html
     assert "Documents by month" in html and sum(b[5] for b in bars(html)) == 7
+
+
+def test_the_timeline_is_named_as_typed(client):
+    answer = client.get("/api/search?q=sanctions&speaker=Jean-Pierre").json
+    assert answer["total"] == 1 and answer["timeline"]["series"][0]["query"] == "sanctions"
+    corrected = client.get("/api/search?q=Kishda").json
+    assert corrected["corrected"] and corrected["timeline"]["series"][0]["query"] == "Kishida"

@@ -296,7 +296,7 @@ def export():
             raise QueryError(params.problem)
         if format_ not in exporting.FORMATS:
             raise QueryError(f"format must be one of: {', '.join(exporting.FORMATS)}, not {format_[:30]!r}")
-        if not params.q and not params.browsing:
+        if not params.q and not params.filtered:
             raise QueryError("an export needs a search, or a category or dates: /export?q=Ukraine&format=csv")
         found = exporting.export(_index(), params.q, tags=params.tags, since=params.since or None,
                                  until=params.until or None, speakers=params.speakers, sort=params.sort)
