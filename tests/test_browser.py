@@ -363,3 +363,24 @@ def test_axe_finds_no_serious_or_critical_issue_on_any_page(server, browser, vie
         assert page.locator("svg.chart-svg").count() == 1
     finally:
         context.close()
+
+
+def contrast(foreground: list[float], background: list[float]) -> float:
+    def luminance(rgb: list[float]) -> float:
+        parts = [c / 255 for c in rgb[:3]]
+        parts = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_greyed_out_previous_keeps_its_contrast(server, page):
+    page.goto(server["url"] + "?q=budget")
+    style = page.eval_on_selector(
+        ".pagination .prev.disabled",
+        "e => { const s = getComputedStyle(e); return {color: s.color, background: s.backgroundColor, opacity: s.opacity}; }",
+    )
+    numbers = [[float(x) for x in re.findall(r"[\d.]+", style[key])] for key in ("color", "background")]
+    assert style["opacity"] == "1"
+    assert contrast(*numbers) >= 4.5  # it was 2.62:1, faded by opacity
