@@ -18,7 +18,8 @@ WIDTH = 720  # the SVG's own units; CSS scales it to the page's width
 HEIGHT = 150
 LEFT = 52  # room for the top value's label (larger on a phone)
 BOTTOM = 20  # room for the periods' labels
-TOP = 8
+TOP = 16  # room above the scale's top line for its label
+RIGHT = 24  # room for the last period's label
 MAX_TICKS = 12  # period labels along the axis
 
 
@@ -58,6 +59,7 @@ class Chart:
     height: int
     baseline: float  # the y of the axis
     left: float
+    right: float  # the x where the axis ends
     top_y: float
     top_label: str  # the value at the top of the scale
     bars: list[Bar]
@@ -79,7 +81,7 @@ def chart(trend: Trend, url: Callable[[int, Point], str], per_thousand: bool = F
     periods = len(trend.labels)
     values = [[p.per_thousand if per_thousand else p.count for p in s.points] for s in trend.series]
     top = max((v for column in values for v in column), default=0) or 1
-    plot_width, plot_height = WIDTH - LEFT - 4, HEIGHT - BOTTOM - TOP
+    plot_width, plot_height = WIDTH - LEFT - RIGHT, HEIGHT - BOTTOM - TOP
     baseline = float(HEIGHT - BOTTOM)
     slot = plot_width / max(periods, 1)
     gap = slot * 0.15 if slot >= 4 else 0.0
@@ -98,7 +100,7 @@ def chart(trend: Trend, url: Callable[[int, Point], str], per_thousand: bool = F
             bars.append(Bar(round(x, 2), round(baseline - height, 2), round(width, 2), round(height, 2), n, spoken,
                             points[n].since, points[n].until, column[i], points[n].count, urls[n]))
     return Chart(
-        width=WIDTH, height=HEIGHT, baseline=baseline, left=LEFT, top_y=float(TOP),
+        width=WIDTH, height=HEIGHT, baseline=baseline, left=LEFT, right=WIDTH - RIGHT, top_y=float(TOP),
         top_label=f"{top:,.1f}" if per_thousand else f"{int(top):,}", bars=bars,
         ticks=_ticks(trend, slot), rows=rows, names=names, by=trend.by, per_thousand=per_thousand,
         summary=_summary(trend, names, values, per_thousand),
