@@ -46,7 +46,7 @@ from search import (
     ServerBusy,
     to_dict,
 )
-from search import export as exporting
+from search import download as exporting
 from search.archive import path_problem
 from search.citations import citations
 from search.searching import SORTS
@@ -287,7 +287,7 @@ def trends():
 
 @bp.get("/export")
 def export():
-    """Every match of a search (at most EXPORT_CAP) as CSV or JSON lines: `search/export.py`.
+    """Every match of a search (at most EXPORT_CAP) as CSV or JSON lines: `search/download.py`.
     The headers say how many there are and whether the export stops short."""
     params = Params.read(request.args)
     format_ = _text(request.args.get("format")) or "csv"

@@ -1,4 +1,4 @@
-"""/export and search/export.py: every match as the rows of `search batch`, capped and saying so."""
+"""/export and search/download.py: every match as the rows of `search batch`, capped and saying so."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from search import QueryError, build_index, open_index
 from search.batch import CSV_FIELDS
-from search.export import EXPORT_CAP, export, rows
+from search.download import EXPORT_CAP, export, rows
 from web import create_app
 
 from .conftest import write_doc, write_small_archive
@@ -58,7 +58,7 @@ def test_jsonl_export_with_filters_and_order(client):
     lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
     assert len(lines) == 21 and [line["date"] for line in lines] == sorted(line["date"] for line in lines)
     assert lines[0]["date"] == "2024-01-10" and lines[0]["query"] == "budget" and lines[0]["qid"] == "1"
-    assert lines[0]["snippet"] == {"text": "", "matches": [], "speaker": None, "turn": None}  # no snippets: see export.py
+    assert lines[0]["snippet"] == {"text": "", "matches": [], "speaker": None, "turn": None}  # no snippets: see download.py
 
 
 def test_export_without_words_lists_the_filters_documents_newest_first(client):
