@@ -34,6 +34,7 @@ class ArchiveFile:
     size: int
     mtime_ns: int
     root: str | None = None  # the archive's real path: what the file must still be inside when read
+    collection: str | None = None  # the name of the archive it comes from (sources.py)
 
 
 class Unreadable(Exception):
@@ -43,8 +44,9 @@ class Unreadable(Exception):
 # --- Finding files ---------------------------------------------------------------------
 
 
-def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
-    """Every document file under `root`, sorted by path, and the folders that could not be read.
+def list_archive(root: Path, collection: str | None = None, prefix: str = "") -> tuple[list[ArchiveFile], list[FileProblem]]:
+    """Every document file under `root`, sorted by path, and the folders that could not be read;
+    each path starts with `prefix` (a collection's name and a slash, in an index of several).
 
     Symbolic links are followed only where they lead to a place inside the archive: a link to
     a file or folder elsewhere (`/etc/passwd`, `/`) is reported and skipped, so nothing outside
@@ -109,8 +111,13 @@ def list_archive(root: Path) -> tuple[list[ArchiveFile], list[FileProblem]]:
             if not stat.S_ISREG(st.st_mode):
                 problems.append(FileProblem(child_rel, "not a regular file"))
                 continue
-            files.append(ArchiveFile(child_rel, entry.path, st.st_size, st.st_mtime_ns, real_root))
+            files.append(ArchiveFile(child_rel, entry.path, st.st_size, st.st_mtime_ns, real_root, collection))
         folders.extend(reversed(subfolders))  # the first in name order is visited next
+    if prefix:
+        for file in files:
+            file.path = prefix + file.path
+        for trouble in problems:
+            trouble.path = prefix + trouble.path
     files.sort(key=lambda f: f.path)
     return files, problems
 

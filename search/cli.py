@@ -11,6 +11,7 @@ import os
 import re
 import shlex
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -74,17 +75,21 @@ def _damage(ctx) -> SearchError | None:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXAMPLES)
 @click.version_option(__version__, prog_name="search")
 def cli():
-    """Full-text search over the White House briefing-room archive.
+    """Full-text search over archives of documents: press releases, briefings, speeches.
 
-    Build an index from a folder of Markdown documents with `search index`, then search it
-    with `search query`, `search batch` or the web page of `search serve`.
+    Build an index from folders of Markdown documents with `search index`, then search it
+    with `search query`, `search batch` or the web page of `search serve`. A search.toml
+    beside the index (or --config) describes the archive: its title, collections and facets.
     """
 
 
 _archive_option = click.option(
-    "--archive", metavar="DIR", envvar=settings.ARCHIVE_ENV, show_envvar=True,
-    help="Folder of documents [default: seeds/]",
+    "--archive", "archives", metavar="[NAME=]DIR", multiple=True,
+    help=f"Folder of documents, as the collection NAME (default: the folder's name); repeat for several "
+         f"[default: ${settings.ARCHIVE_ENV}, else search.toml's [archives], else seeds/]",
 )
+_config_option = click.option("--config", "config_file", metavar="FILE",
+                              help=f"The archive's configuration [default: ${settings.CONFIG_ENV}, else search.toml beside the index]")
 _index_option = click.option(
     "--index", "index_dir", metavar="DIR", envvar=settings.INDEX_ENV, show_envvar=True,
     help="Index folder [default: index/]",
@@ -95,12 +100,15 @@ _json_option = click.option("--json", "json_", is_flag=True, help="Print JSON in
 @cli.command("index")
 @_archive_option
 @_index_option
+@_config_option
+@click.option("--facet", "facets", metavar="KEY", multiple=True,
+              help="Make this front-matter key a facet: filterable (KEY:value) and counted; repeat for several.")
 @click.option("--update", is_flag=True, help="Only add new, re-index changed and remove deleted files.")
 @click.option("--no-speakers", "no_speakers", is_flag=True,
               help="Do not split transcripts into speakers' turns (no speaker: search; a faster rebuild).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @_json_option
-def index_command(archive, index_dir, update, no_speakers, quiet, json_):
+def index_command(archives, index_dir, config_file, facets, update, no_speakers, quiet, json_):
     """Rebuild the index from the archive (or update it with --update).
 
     The new index replaces the old one only when it is complete, so an interrupted run
@@ -109,12 +117,16 @@ def index_command(archive, index_dir, update, no_speakers, quiet, json_):
     from .indexing import build_index, update_index
     from .serialize import to_dict
 
+    index_path = settings.index_path(index_dir)
+    config = _config(config_file, index_path)
+    sources = settings.archive_sources(archives, config.archives)
+    keys = list(facets) or list(config.facets) or (None if update else [])
     with _progress(quiet) as progress:
-        archive_path, index_path = settings.archive_path(archive), settings.index_path(index_dir)
         if update:
-            report = update_index(archive_path, index_path, progress=progress)
+            report = update_index(sources, index_path, progress=progress, facets=keys)
         else:
-            report = build_index(archive_path, index_path, progress=progress, speakers=not no_speakers)
+            report = build_index(sources or settings.archive_path(), index_path, progress=progress,
+                                 speakers=not no_speakers, facets=keys or ())
     if json_:
         click.echo(_json(to_dict(report)))
     else:
@@ -132,30 +144,76 @@ def index_command(archive, index_dir, update, no_speakers, quiet, json_):
 @click.option("--sort", type=click.Choice(["relevance", "newest", "oldest"]), default="relevance", show_default=True)
 @click.option("--speaker", "speakers", multiple=True, metavar="NAME",
               help="Only the words this person spoke in transcripts (repeat for any of several).")
+@click.option("--collection", "collections", multiple=True, metavar="NAME",
+              help="Only documents of this collection (repeat for any of several).")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE",
+              help="Only documents whose declared facet KEY has VALUE (repeat; values of one KEY: any of them).")
+@click.option("--keep-duplicates", is_flag=True, help="List every copy of a document, not each group of copies once.")
 @click.option("--explain", is_flag=True, help="Say how the query was read and how each score was made.")
 @click.option("--exact", is_flag=True, help="Search the words as typed, even when they find nothing.")
 @click.option("--facets", is_flag=True, help="Count the matches by category, year and speaker (with --json).")
 @_json_option
-def query_command(text, index_dir, limit, page, tags, since, until, sort, speakers, explain, exact, facets, json_):
+def query_command(text, index_dir, limit, page, tags, since, until, sort, speakers, collections, where, keep_duplicates,
+                  explain, exact, facets, json_):
     """Search the index.
 
     \b
     Words are matched in any form ("running" finds "run"); documents with all the words
     come first. Syntax: "exact phrase", AND, OR, NOT, -word, +word, (groups),
-    title:word, body:word, tags:blog, speaker:Kirby, word*, word~ (fuzzy), date:2024,
-    date:2024-07, date:[2024-07-01 to 2024-07-31].
+    title:word, body:word, tags:blog, speaker:Kirby, collection:NAME, path:a/b*,
+    source_url:URL, KEY:value for a declared facet (president:"Abraham Lincoln"), word*,
+    word~ (fuzzy), date:2024, date:2024-07, date:[2024-07-01 to 2024-07-31].
     """
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
         results = ix.search(text, tags=tags, since=since, until=until, sort=sort, page=page, limit=limit, explain=explain,
-                            exact=exact, speakers=speakers, facets=facets)
+                            exact=exact, speakers=speakers, facets=facets, collections=collections,
+                            filters=_pairs(where), keep_duplicates=keep_duplicates)
     if json_:
         from .serialize import to_dict
 
         click.echo(_json(to_dict(results)))
     else:
         _print_results(results)
+
+
+def _pairs(texts: tuple[str, ...]) -> dict[str, list[str]]:
+    """--where KEY=VALUE options as {KEY: [VALUE, ...]}."""
+    found: dict[str, list[str]] = {}
+    for text in texts:
+        key, sep, value = text.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{text!r} is not KEY=VALUE", param_hint="--where")
+        found.setdefault(key.strip(), []).append(value)
+    return found
+
+
+def _config(option: str | None, index):
+    """The archive's configuration (search.toml), read once per command."""
+    from .config import load_config
+
+    path, required = settings.config_path(option, index)
+    return load_config(path, required)
+
+
+@cli.command("export")
+@click.argument("folder", metavar="DIR")
+@_index_option
+@click.option("--format", "format_", type=click.Choice(["opensearch"]), default="opensearch", show_default=True)
+@click.option("--name", default="archive", show_default=True, help="The index name the bulk files load into.")
+def export_command(folder, index_dir, format_, name):
+    """Write the index's documents as files OpenSearch or Elasticsearch load: an index
+    definition (index.json) and bulk files (documents-0001.ndjson, ...). The README says how to
+    load them, and when an archive has outgrown this engine."""
+    from .export import export_opensearch
+    from .searching import open_index
+    from .sources import check_name
+
+    with open_index(_index_path(index_dir)) as ix:
+        report = export_opensearch(ix, Path(folder), check_name(name))
+    click.echo(f"Exported {_count(report.documents, 'document')} into {report.folder}: {report.definition} and "
+               f"{_count(len(report.files), 'bulk file')} ({', '.join(report.files)}).")
 
 
 @cli.command("stats")
@@ -277,13 +335,19 @@ def batch_command(queries, index_dir, limit, format_, output):
 @click.option("--connection-limit", default=settings.SERVE_CONNECTION_LIMIT, show_default=True, type=click.IntRange(1, 10_000), help="Connections each process serves at once; more wait.")
 @click.option("--request-timeout", default=settings.SERVE_REQUEST_SECONDS, show_default=True, type=click.FloatRange(0.5, 3600), help="Seconds a connection may take to send a whole request.")
 @click.option("--costly-slots", default=settings.SERVE_COSTLY_SLOTS, show_default=True, type=click.IntRange(1, 64), help="Costly searches each process runs at once; more are a 503.")
-def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout, costly_slots):
+@_config_option
+def serve_command(index_dir, host, port, threads, processes, deadline, connection_limit, request_timeout, costly_slots,
+                  config_file):
     """Serve the search page (with waitress) until Ctrl-C.
 
     A worker process that dies is replaced; if they keep dying, the server stops with
     exit code 1.
     """
     from web.server import Limits, serve
+
+    _config(config_file, settings.index_path(index_dir))  # a bad file is a one-line error now, not in the page
+    if config_file:  # the server's processes read it as they start
+        os.environ[settings.CONFIG_ENV] = os.path.abspath(config_file)
 
     limits = Limits(threads=threads, connection_limit=connection_limit, request_timeout=request_timeout,
                     deadline=deadline, costly_slots=costly_slots)
@@ -327,6 +391,13 @@ def _print_report(report) -> None:
             f"Indexed {_count(report.documents, 'document')} from {report.archive} "
             f"into {report.index} in {report.seconds:.1f} s."
         )
+    if len(report.collections) > 1:
+        click.echo(f"Collections: {', '.join(report.collections)}.")
+    if report.facets:
+        click.echo(f"Facets: {', '.join(report.facets)}.")
+    if report.duplicate_groups:
+        click.echo(f"Copies: {_count(report.duplicate_groups, 'group')} of documents with the same source URL or text "
+                   f"({report.duplicate_documents:,} documents); results show each group once.")
     if report.note:
         click.echo(f"Note: {report.note}.")
     if report.skipped:
@@ -342,8 +413,8 @@ def _print_report(report) -> None:
             click.echo(f"  ... and {len(report.warnings) - len(shown):,} more (--json lists them all)")
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
+def _count(n: int, noun: str, plural: str | None = None) -> str:
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
 
 
 def _print_results(results) -> None:
@@ -353,6 +424,8 @@ def _print_results(results) -> None:
         click.echo(f'Search instead for "{query}": search query --exact {shlex.quote(results.query)}')
     elif results.suggestion:
         click.echo(f"Did you mean: {suggestion}?")
+    for hint in results.hints:
+        click.echo(f"Note: {_printable(hint)}")
     if not results.total:
         click.echo(f'No results for "{query}".')
         return
@@ -376,13 +449,19 @@ def _print_results(results) -> None:
         who = click.style(_printable(hit.snippet.speaker) + ": ", bold=True) if hit.snippet.speaker else ""
         click.echo("     " + who + _marked(hit.snippet.text, hit.snippet.matches))
         click.echo("     " + click.style(f"path: {_printable(hit.path)}", dim=True))
+        if hit.copies:
+            click.echo("     " + click.style(f"also filed as: {_printable(', '.join(hit.copies))}", dim=True))
         if hit.explanation is not None:
             click.echo("     score:")
             for line in hit.explanation.lines():
                 click.echo("       " + _printable(line))
     if results.page < results.pages:
         click.echo(f"\nMore: --page {results.page + 1}")
-    for name, counts in (("Categories", results.tags), ("Years", results.years), ("Speakers", results.speakers)):
+    if results.folded:
+        click.echo(f"\n{_count(results.folded, 'copy', 'copies')} folded into the documents above (--keep-duplicates lists them).")
+    declared = [(key.replace("_", " ").capitalize(), counts) for key, counts in (results.facets or {}).items()]
+    for name, counts in [("Categories", results.tags), ("Years", results.years), ("Speakers", results.speakers),
+                         ("Collections", results.collections), *declared]:
         if counts:
             click.echo(f"\n{name}: " + ", ".join(f"{_printable(c.value)} ({c.count:,})" for c in counts[:12]))
 

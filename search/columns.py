@@ -14,20 +14,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .duplicates import Groups, find_groups
 from .speakers import REPORTER
 
 
 @dataclass(frozen=True)
 class Filters:
-    """The category and date filters of a search (dates as YYYY-MM-DD, both ends included)."""
+    """The filters of a search: categories, dates (YYYY-MM-DD, both ends included), and the
+    values of value fields (collections, declared facets) as (field, values) pairs."""
 
     tags: frozenset[str] = frozenset()
     since: str | None = None
     until: str | None = None
+    values: tuple[tuple[str, frozenset[str]], ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.tags) or self.since is not None or self.until is not None
+        return bool(self.tags) or self.since is not None or self.until is not None or bool(self.values)
 
     @property
     def dated(self) -> bool:
@@ -54,11 +57,12 @@ class Columns:
         self.day = np.array([day_number(d) for d in self.dates], dtype=np.int64)
         self.year = self.day // 10000
         self.tag_set, self.tag_sets = _value_sets(reader, "tags")
-        # Who speaks in each document, counted as the categories are; read the first time a
-        # facet needs it (a date sort or a filter does not), under a lock, with that search's
-        # reader of this generation.
-        self._speakers: tuple[np.ndarray, list[tuple[str, ...]]] | None = None
-        self._speakers_lock = threading.Lock()
+        # Who speaks in each document, the collections and the declared facets, counted as the
+        # categories are; each read the first time a filter or a facet needs it (a date sort
+        # does not), under a lock, with that search's reader of this generation.
+        self._sets: dict[str, tuple[np.ndarray, list[tuple[str, ...]]]] = {}
+        self._groups: Groups | None = None
+        self._lock = threading.Lock()
         self.live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() \
             else np.ones(size, bool)
 
@@ -80,22 +84,45 @@ class Columns:
         chosen = [n for n, tags in enumerate(self.tag_sets) if any(t in filters.tags for t in tags)]
         return np.isin(self.tag_set[docnums], np.array(chosen, dtype=np.int64))
 
-    def filter_mask(self, docnums: np.ndarray, filters: Filters) -> tuple[np.ndarray, np.ndarray]:
-        """(within the dates, within the categories), each all True when that filter is off."""
-        dated = self.date_mask(docnums, filters) if filters.dated else np.ones(len(docnums), bool)
-        tagged = self.tag_mask(docnums, filters) if filters.tags else np.ones(len(docnums), bool)
-        return dated, tagged
+    def masks(self, docnums: np.ndarray, filters: Filters, reader) -> dict[str, np.ndarray]:
+        """One mask a filter that is on ("date", "tags", or a value field's name): which of
+        the documents it keeps."""
+        found: dict[str, np.ndarray] = {}
+        if filters.dated:
+            found["date"] = self.date_mask(docnums, filters)
+        if filters.tags:
+            found["tags"] = self.tag_mask(docnums, filters)
+        for fieldname, values in filters.values:
+            numbers, sets = self.value_sets(fieldname, reader)
+            chosen = [n for n, held in enumerate(sets) if any(v in values for v in held)]
+            mask = np.isin(numbers[docnums], np.array(chosen, dtype=np.int64))
+            found[fieldname] = found[fieldname] & mask if fieldname in found else mask
+        return found
 
     def tag_counts(self, docnums: np.ndarray) -> Counter:
         return _set_counts(self.tag_set[docnums], self.tag_sets)
 
-    def speaker_counts(self, docnums: np.ndarray, reader) -> Counter:
-        """How many of the documents each speaker speaks in (reporters left out)."""
-        with self._speakers_lock:
-            if self._speakers is None:
-                self._speakers = _value_sets(reader, "speaker", leave_out=REPORTER)
-        numbers, sets = self._speakers
+    def value_sets(self, fieldname: str, reader) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        """Each document's values of a keyword field, numbered by set (reporters left out of
+        the speakers)."""
+        with self._lock:
+            found = self._sets.get(fieldname)
+            if found is None:
+                found = self._sets[fieldname] = _value_sets(reader, fieldname, leave_out=REPORTER if fieldname == "speaker" else None)
+            return found
+
+    def value_counts(self, docnums: np.ndarray, fieldname: str, reader) -> Counter:
+        """How many of the documents hold each value of a keyword field (speakers: each
+        speaker, reporters left out; collections; a declared facet)."""
+        numbers, sets = self.value_sets(fieldname, reader)
         return _set_counts(numbers[docnums], sets)
+
+    def groups(self, reader) -> Groups:
+        """The groups of copies (duplicates.py), found once per generation."""
+        with self._lock:
+            if self._groups is None:
+                self._groups = read_groups(reader, self.live)
+            return self._groups
 
     def year_counts(self, docnums: np.ndarray) -> Counter:
         years = self.year[docnums]
@@ -112,6 +139,18 @@ class Columns:
         days = self.day[docnums]
         undated = days == 0
         return np.lexsort((docnums, -scores, -days if newest else days, undated))
+
+
+def read_groups(reader, live: np.ndarray | None = None) -> Groups:
+    """The groups of copies among an index's live documents, from the digest and URL columns."""
+    size = reader.doc_count_all()
+    if live is None:
+        live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() else np.ones(size, bool)
+
+    def column(name: str) -> list:
+        return list(reader.column_reader(name)) if reader.has_column(name) else [b""] * size
+
+    return find_groups(column("digest"), column("source_url"), live)
 
 
 def _value_sets(reader, fieldname: str, leave_out: str | None = None) -> tuple[np.ndarray, list[tuple[str, ...]]]:

@@ -17,6 +17,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from .archive import ArchiveFile, Unreadable, read_bytes
 from .cleaning import TEXT_CONTROL, clean_body, clean_inline
+from .facets import values_of
 from .settings import MAX_DOCUMENT_BYTES, MAX_TAG_CHARS, MAX_TAGS_PER_DOCUMENT, MAX_TITLE_CHARS
 from .speakers import Turn
 
@@ -36,6 +37,9 @@ class Document:
     doc_id: str | None = None  # the front matter's `id`, when it has one
     warnings: list[str] = field(default_factory=list)
     turns: list[Turn] = field(default_factory=list)  # a transcript's turns (from the index)
+    collection: str | None = None  # the archive it comes from, by name
+    facets: dict[str, list[str]] = field(default_factory=dict)  # the declared facets' values (`--facet`)
+    copies: list[str] = field(default_factory=list)  # the paths of its copies in the index (from the index)
 
 
 class _YAMLHandler(YAMLHandler):
@@ -50,13 +54,16 @@ _HANDLER = _YAMLHandler()
 _ISO_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 
 
-def read_document(file: ArchiveFile) -> Document:
+def read_document(file: ArchiveFile, facets: tuple[str, ...] = ()) -> Document:
     """Read, parse and clean one file. Raises `Unreadable` with the reason when it is unusable."""
-    return parse_document(file.path, read_bytes(file))
+    document = parse_document(file.path, read_bytes(file), facets)
+    document.collection = file.collection
+    return document
 
 
-def parse_document(path: str, raw: bytes) -> Document:
-    """Turn a file's bytes into a Document; `path` is its archive-relative identity."""
+def parse_document(path: str, raw: bytes, facets: tuple[str, ...] = ()) -> Document:
+    """Turn a file's bytes into a Document; `path` is its identity in the index. `facets`
+    are the front-matter keys whose values it keeps (`search index --facet`)."""
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise Unreadable(f"file larger than the {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB limit for one document")
     if not raw.strip():
@@ -104,6 +111,7 @@ def parse_document(path: str, raw: bytes) -> Document:
         body=clean_body(content),
         doc_id=TEXT_CONTROL.sub(" ", str(doc_id)) if isinstance(doc_id, (str, int)) and not isinstance(doc_id, bool) else None,
         warnings=warnings,
+        facets={key: values_of(meta.get(key), key, warnings) for key in facets},
     )
 
 

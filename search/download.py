@@ -10,14 +10,15 @@ so that an export reads as a batch run does.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from . import executor
 from .batch import writer
 from .errors import QueryError
+from .narrowing import check_filters
 from .results import Hit
-from .searching import SearchIndex, _filters
+from .searching import SearchIndex
 
 EXPORT_CAP = 10_000
 FORMATS = ("csv", "jsonl")
@@ -38,17 +39,20 @@ class Export:
 
 def export(ix: SearchIndex, text: str, *, tags: list[str] | tuple[str, ...] = (), since: str | None = None,
            until: str | None = None, speakers: list[str] | tuple[str, ...] = (), sort: str = "relevance",
+           collections: list[str] | tuple[str, ...] = (), filters: Mapping[str, Sequence[str]] | None = None,
            cap: int = EXPORT_CAP) -> Export:
     """The search's matches in its order (without words: every document within the filters,
     newest first, or oldest with sort="oldest"; with a speaker, what they said). The query is checked, and admitted past the
     work budget, as a search of one result: the same errors as `search`."""
     if text or speakers:
-        ix.search(text, tags=tags, since=since, until=until, speakers=speakers, sort=sort, limit=1, snippets=False, exact=True)
+        ix.search(text, tags=tags, since=since, until=until, speakers=speakers, sort=sort, limit=1, snippets=False, exact=True,
+                  collections=collections, filters=filters)
         parsed = ix._read(text, speakers)[0]
     else:
-        ix.browse(tags=tags, since=since, until=until, limit=1)
+        ix.browse(tags=tags, since=since, until=until, collections=collections, filters=filters, limit=1)
         parsed, sort = None, "oldest" if sort == "oldest" else "newest"
-    matches = ix._select(parsed, _filters(tags, since, until), sort, False).matches
+    wanted, _ = check_filters(ix.searcher.reader(), tags, since, until, collections, filters)
+    matches = ix._select(parsed, wanted, sort, False).matches
     if sort == "relevance":
         order = executor.best(matches, cap)[:cap]
     else:

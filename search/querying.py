@@ -30,14 +30,16 @@ from whoosh.support.levenshtein import damerau_levenshtein
 from .aliases import alias_table
 from .analysis import is_stop, normalize, stem, text_analyzer
 from .errors import QueryError, QueryTooCostly
+from .facets import TermMatch, ValueSet, choose, field_values, hint, value_fields
 from .lexicon import Lexicon
 from .periods import with_period_bonus
 from .plan import could_match
+from .postings import frequency
 from .queries import AllWordsBonus, Concept, Excluding, FieldPresent, FieldsTerm, SpokenWord
 from .ranking import Ranking
 from .settings import MAX_BOOST, WorkBudget
 from .spoken import asked_about, named_speakers, where_they_speak
-from .syntax import TEXT, NaturalOr, TextPhrase, date_query, make_parser, operators_as_words
+from .syntax import TEXT, NaturalOr, TextPhrase, check_fields, date_query, make_parser, operators_as_words, search_fields
 
 # A question: it starts with a question word, or ends with a question mark.
 _QUESTION = re.compile(r"^\W*(?:what|when|where|who|whom|whose|why|how|which)\b|\?\W*$", re.IGNORECASE)
@@ -65,6 +67,7 @@ class ParsedQuery:
     dropped: list[str] = field(default_factory=list)  # plain words left out (a question's framing)
     speakers: list[str] = field(default_factory=list)  # while reading: the speakers whose words the plain words are
     named_speakers: list[str] = field(default_factory=list)  # every speaker the query named (speaker:, --speaker)
+    hints: list[str] = field(default_factory=list)  # a value the query names that no document has, and the closest
 
 
 class QueryReader:
@@ -78,6 +81,10 @@ class QueryReader:
         self.analyzer = text_analyzer()
         self.parser = make_parser(schema)
         self.aliases = alias_table(self.analyzer)
+        self.fields = search_fields(schema)
+        self.value_fields = frozenset(value_fields(schema))
+        # Fields whose clauses beside plain words narrow them, rather than add to their scores.
+        self.filter_fields = frozenset({"date", "tags", "path", "source_url"}) | self.value_fields
 
     def alias_stems(self, stems: tuple[str, ...]) -> list[tuple[str, ...]]:
         """The stems of each other name of the alias group that `stems` name, if any."""
@@ -93,6 +100,7 @@ class QueryReader:
             raise QueryError("this index has no speakers (it was built with --no-speakers); rebuild it without that option")
         if not text.strip():
             raise QueryError("the query is empty")
+        check_fields(text, self.fields)
         try:
             typed = self.parser.parse(operators_as_words(text), normalize=False)
             parsed = typed.normalize()
@@ -150,6 +158,8 @@ class QueryReader:
             if fieldname is not None and fieldname in self.schema.names():
                 return FieldPresent(fieldname, boost=q.boost)
             return query.NullQuery  # `*` alone names no field: nothing to search for
+        if fieldname in self.value_fields or fieldname in ("path", "source_url"):
+            return self._values(q, reader, out, negated)
         if isinstance(q, TextPhrase):
             return self._word(q.words[0], q.boost, out, negated, slop=q.slop)
         if isinstance(q, query.FuzzyTerm):
@@ -172,8 +182,27 @@ class QueryReader:
         if isinstance(q, query.Term):
             if not negated and fieldname in ("title", "body"):
                 out.stems.add(q.text)
+            if fieldname == "tags" and not negated and not frequency(reader, "tags", q.text):
+                out.hints.append(hint("category", field_values(reader, "tags"), q.text))
             return q
         return q
+
+    def _values(self, q: query.Query, reader, out: ParsedQuery, negated: bool) -> query.Query:
+        """`collection:NAME`, a declared facet's `KEY:value` (any case; `president:Lincoln`
+        chooses "Abraham Lincoln"), `path:` and `source_url:` as written, and any of them with
+        `*`: a filter. A value no document has finds nothing, with a hint."""
+        fieldname = q.fieldname
+        if isinstance(q, (query.Prefix, query.Wildcard)):
+            return TermMatch(fieldname, q.text + ("*" if isinstance(q, query.Prefix) else ""), boost=q.boost)
+        if not isinstance(q, query.Term):
+            raise QueryError(f"{fieldname}: takes a value, a quoted value or a value with *, as in {fieldname}:\"...\"")
+        if fieldname not in self.value_fields:
+            return q  # path: and source_url: match the whole text
+        known = field_values(reader, fieldname)
+        chosen = choose(known, q.text)
+        if not chosen and not negated:
+            out.hints.append(hint(fieldname, known, q.text))
+        return ValueSet(fieldname, tuple(chosen), boost=q.boost)
 
     def _natural(self, q: NaturalOr, reader, out: ParsedQuery, negated: bool) -> query.Query:
         """Plain words joined by OR, with aliases, the all-words bonus, NOT and filters; with
@@ -213,7 +242,7 @@ class QueryReader:
                 clauses.append(clause)
         # NOT x among plain words excludes x; date: and tags: typed beside words narrow them.
         banned = [c.query for c in clauses if isinstance(c, query.Not)]
-        filters = [c for c in clauses if not isinstance(c, query.Not) and c.field() in ("date", "tags")]
+        filters = [c for c in clauses if not isinstance(c, query.Not) and c.field() in self.filter_fields]
         words = [c for c in clauses if not isinstance(c, query.Not) and c not in filters]
         # Whoosh's normalize flattens the words' ORs into one and drops repeated clauses: a
         # word typed twice ("materials ... material") counts once.

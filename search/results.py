@@ -30,6 +30,9 @@ class Hit:
     doc_id: str | None = None
     explanation: Explanation | None = None  # how the score was made, when asked (explain=True)
     speaker: str | None = None  # whose words the snippet is, in a transcript (as snippet.speaker)
+    collection: str | None = None  # the archive it comes from, by name
+    copies: list[str] = field(default_factory=list)  # the paths of its copies ("also filed as"), folded into it
+    facets: dict[str, list[str]] = field(default_factory=dict)  # its values of the declared facets
 
 
 @dataclass
@@ -57,6 +60,10 @@ class SearchResults:
     note: str | None = None  # what the results are, when it is not what was asked (date order)
     search_instead: str | None = None  # when corrected: the words typed, to run as they are (exact=True)
     timeline: Trend | None = None  # the matches by period, when asked (timeline=True)
+    collections: list[FacetCount] | None = None  # counts by collection (with facets=True)
+    facets: dict[str, list[FacetCount]] | None = None  # counts by each declared facet's values (with facets=True)
+    hints: list[str] = field(default_factory=list)  # why a filter finds nothing: a value no document has
+    folded: int = 0  # copies left out of the results, each listed under its group's best ("also filed as")
 
 
 @dataclass
@@ -66,6 +73,9 @@ class ArchiveOverview:
     last_date: str | None
     tags: list[FacetCount]
     built: str | None
+    collections: list[FacetCount] = field(default_factory=list)  # documents by collection
+    facets: list[str] = field(default_factory=list)  # the declared facets (search index --facet)
+    duplicate_groups: int = 0  # groups of copies: each shown once in results
 
 
 def top_counts(counts: Counter) -> list[FacetCount]:

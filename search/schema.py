@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from whoosh import fields
+from whoosh import columns, fields
 
 from .analysis import ANALYZER_VERSION, IndexTerms, index_terms, text_analyzer
+from .facets import ValueField
 
 # Bump when the fields change; together with ANALYZER_VERSION it decides whether an existing
 # index can be read and updated, or must be rebuilt.
-SCHEMA_VERSION = 2  # 2: speakers (speaker, turns)
+SCHEMA_VERSION = 3  # 2: speakers (speaker, turns); 3: collection, source_url searchable, digest, facets
 INDEX_FORMAT = f"{SCHEMA_VERSION}.{ANALYZER_VERSION}"
 
 
@@ -28,11 +29,12 @@ class ArchiveText(fields.TEXT):
             yield word.encode("utf-8"), len(positions), len(positions) * boost, encode(positions)
 
 
-def make_schema(title_boost: float = 2.0, speakers: bool = True) -> fields.Schema:
+def make_schema(title_boost: float = 2.0, speakers: bool = True, facets: tuple[str, ...] = ()) -> fields.Schema:
     """The fields; `title_boost` (the ranking's, fixed at index time) is what one occurrence
     in the title weighs in its postings. Without `speakers`, transcripts are not split into
     turns (`search index --no-speakers`): the index has no speaker fields, and the indexer
-    knows it from the schema."""
+    knows it from the schema. Each of `facets` (front-matter keys, checked by
+    `facets.check_keys`) is a value field of its own."""
     analyzer = text_analyzer()
     schema = fields.Schema(
         path=fields.ID(stored=True, unique=True),
@@ -41,7 +43,13 @@ def make_schema(title_boost: float = 2.0, speakers: bool = True) -> fields.Schem
         body=ArchiveText(analyzer=analyzer, multitoken_query="phrase"),
         tags=fields.KEYWORD(stored=True, commas=True, scorable=True, lowercase=True),
         date=fields.ID(stored=True, sortable=True),
-        source_url=fields.STORED(),
+        # Searchable as a whole (source_url:URL, source_url:*2024*), and a column: two documents
+        # of one URL are copies (duplicates.py).
+        source_url=fields.ID(stored=True, sortable=True),
+        # The collection (the named archive) a document comes from.
+        collection=ValueField(),
+        # A digest of the cleaned body, as a column: two documents of one body are copies.
+        digest=fields.COLUMN(columns.VarBytesColumn()),
         published_time=fields.STORED(),
         modified_time=fields.STORED(),
         # The cleaned body, zlib-compressed: what the snippet and the document page show.
@@ -55,4 +63,6 @@ def make_schema(title_boost: float = 2.0, speakers: bool = True) -> fields.Schem
         # of a transcript: offsets in the cleaned text, and the body's token positions of the
         # words (`speakers.stored`), which `speaker:NAME words` counts the words within.
         schema.add("turns", fields.STORED())
+    for key in facets:
+        schema.add(key, ValueField())
     return schema

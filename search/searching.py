@@ -13,13 +13,12 @@ order are array operations on the matches (`columns`); the page's hits get their
 from __future__ import annotations
 
 import contextlib
-import datetime
+import functools
 import os
-import re
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +32,14 @@ from . import executor, lexicon, storage, trends
 from .columns import Columns, Filters
 from .documents import Document
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
+from .facets import declared
 from .highlighting import Marker, Snippet
+from .narrowing import Selection, check_filters, select, year_facet
 from .plan import Node, cost, describe, make_plan
 from .postings import check_codec, forget_other_generations, frequency, length_bytes, read_field_stats
 from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
-from .results import ArchiveOverview, FacetCount, Hit, SearchResults, finite, stored_body, stored_tags, top_counts
+from .results import ArchiveOverview, Hit, SearchResults, finite, stored_body, stored_tags, top_counts
 from .scoring import Weighting, key_terms
 from .settings import DEFAULT_LIMIT, MAX_LIMIT, WorkBudget
 from .speakers import Turn
@@ -125,6 +126,9 @@ class SearchIndex:
         exact: bool = False,
         deadline: deadlines.Deadline | None = None,
         speakers: list[str] | tuple[str, ...] = (),
+        collections: list[str] | tuple[str, ...] = (),
+        filters: Mapping[str, Sequence[str]] | None = None,
+        keep_duplicates: bool = False,
         timeline: bool = False,
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
@@ -132,8 +136,11 @@ class SearchIndex:
         the search passes its deadline: `deadline`, else the budget's `seconds`. With
         `explain`, the results say how the query was read and how each score was made. A query
         that finds nothing runs again as its suggestion, unless `exact`. `speakers` narrows the
-        words to what those people said, as `speaker:NAME` does. With `timeline`, the results
-        count the matches by period (`trends`), from the same matches as `total`."""
+        words to what those people said, as `speaker:NAME` does; `collections` and `filters`
+        (declared facets' values, as {"president": ["Abraham Lincoln"]}) narrow the documents,
+        as `collection:NAME` and `president:"Abraham Lincoln"` do. Copies of one document are
+        shown once, unless `keep_duplicates`. With `timeline`, the results count the matches by
+        period (`trends`), from the same matches as `total`."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
@@ -141,11 +148,13 @@ class SearchIndex:
             if sort not in SORTS:
                 raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
             _check_page(page, limit)
-            wanted = _filters(tags, since, until)
+            wanted, hints = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
             parsed, postings = self._read(text, speakers)
             costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
+            run = functools.partial(self._run, wanted=wanted, sort=sort, page=page, limit=limit, facets=facets,
+                                    snippets=snippets, explain=explain, fold=not keep_duplicates, timeline=timeline)
             with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
-                results = self._run(parsed, wanted, sort, page, limit, facets, snippets, explain, timeline)
+                results = run(parsed)
                 suggestion = self.suggest(text)
                 corrected = False
                 if results.total == 0 and suggestion and not exact:
@@ -154,29 +163,36 @@ class SearchIndex:
                     except QueryError:
                         retry = None
                     if retry is not None:
-                        again = self._run(retry, wanted, sort, page, limit, facets, snippets, explain, timeline)
+                        again = run(retry)
                         if again.total:
                             results, corrected = again, True
             results.query = text
             results.suggestion = suggestion
             results.corrected = corrected
             results.search_instead = text if corrected else None
+            results.hints = hints + parsed.hints
             if results.timeline is not None:  # named as typed (the parsed text has its speaker: words)
                 results.timeline.series[0].query = results.suggestion if corrected and results.suggestion else text
             results.seconds = round(time.perf_counter() - started, 4)
             return results
 
     def browse(self, *, tags: list[str] | tuple[str, ...] = (), since: str | None = None, until: str | None = None,
-               page: int = 1, limit: int = DEFAULT_LIMIT, facets: bool = False, timeline: bool = False) -> SearchResults:
+               collections: list[str] | tuple[str, ...] = (), filters: Mapping[str, Sequence[str]] | None = None,
+               page: int = 1, limit: int = DEFAULT_LIMIT, facets: bool = False, timeline: bool = False,
+               keep_duplicates: bool = False) -> SearchResults:
         """Every document within the filters, newest first: the search page without words."""
         _check_page(page, limit)
         started = time.perf_counter()
-        results = self._run(None, _filters(tags, since, until), "newest", page, limit, facets, True, False, timeline)
+        wanted, hints = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
+        results = self._run(None, wanted=wanted, sort="newest", page=page, limit=limit, facets=facets, snippets=True,
+                            explain=False, fold=not keep_duplicates, timeline=timeline)
+        results.hints = hints
         results.seconds = round(time.perf_counter() - started, 4)
         return results
 
     def trends(self, texts: list[str] | tuple[str, ...], *, tags: list[str] | tuple[str, ...] = (),
                since: str | None = None, until: str | None = None, speakers: list[str] | tuple[str, ...] = (),
+               collections: list[str] | tuple[str, ...] = (), filters: Mapping[str, Sequence[str]] | None = None,
                by: str | None = None) -> trends.Trend:
         """Each search's matches by month, year or decade (`by`; chosen from their span when
         None), on one axis: the documents its `total` counts. An empty text counts every
@@ -184,13 +200,15 @@ class SearchIndex:
         if not 1 <= len(texts) <= trends.MAX_QUERIES:
             raise QueryError(f"a trend compares 1 to {trends.MAX_QUERIES} searches, not {len(texts)}")
         trends.check_by(by)
-        wanted = _filters(tags, since, until)
+        wanted, _ = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
         read = [self._read(text, speakers) if text else (None, 0) for text in texts]
         costly = any(p is not None and (n > self.budget.costly_postings or p.expanded > self.budget.costly_words) for p, n in read)
         deadline = deadlines.current()
         with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():  # as search() is
-            matched = [self._select(p, wanted, "relevance", False).matches.docnums for p, _ in read]
-        return trends.build(texts, matched, self.columns(), by)
+            chosen = [self._select(p, wanted, "relevance", False) for p, _ in read]
+        group = next((c.group for c in chosen if c.group is not None), None)  # when the archive has copies
+        matched = [(c.unfolded if c.unfolded is not None else c.matches).docnums for c in chosen]
+        return trends.build(texts, matched, self.columns(), by, group)
 
     def _read(self, text: str, speakers: list[str] | tuple[str, ...] = ()) -> tuple[ParsedQuery, int]:
         """The query read, and its cost: the postings it will read, checked against the
@@ -221,13 +239,12 @@ class SearchIndex:
         found = sorted((docnum, score) for score, docnum in collector.results().top_n)
         return None, executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
 
-    def _run(self, parsed: ParsedQuery | None, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
-             snippets: bool, explain: bool, timeline: bool = False) -> SearchResults:
+    def _run(self, parsed: ParsedQuery | None, *, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
+             snippets: bool, explain: bool, fold: bool, timeline: bool = False) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
-        chosen = self._select(parsed, wanted, sort, facets)
-        matches, note = chosen.matches, chosen.note
-        tag_counts, year_counts, speaker_counts = chosen.tag_counts, chosen.year_counts, chosen.speaker_counts
+        chosen = self._select(parsed, wanted, sort, facets, fold)
+        matches, counts = chosen.matches, chosen.counts
         total = len(matches)
         first = (page - 1) * limit
         if sort == "relevance":
@@ -248,37 +265,31 @@ class SearchIndex:
         return SearchResults(
             query=parsed.text if parsed is not None else "", total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
-            tags=top_counts(tag_counts) if facets else None,
-            years=[FacetCount(y, c) for y, c in sorted(year_counts.items(), reverse=True)] if facets else None,
-            speakers=top_counts(speaker_counts) if facets else None,
+            tags=top_counts(counts["tags"]) if facets else None,
+            years=year_facet(counts["years"], wanted) if facets else None,
+            speakers=top_counts(counts.get("speaker", Counter())) if facets else None,
+            collections=top_counts(counts["collection"]) if facets and "collection" in counts else None,
+            facets={k: top_counts(counts[k]) for k in declared(self.schema)} if facets else None,
+            folded=chosen.folded,
             reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed))
             if explain and parsed is not None else None,
-            note=note,
-            timeline=trends.build([parsed.text if parsed is not None else ""], [matches.docnums], self.columns())
-            if timeline else None,
+            note=chosen.note,
+            timeline=trends.build([parsed.text if parsed is not None else ""],
+                                  [(chosen.unfolded if chosen.unfolded is not None else matches).docnums],
+                                  self.columns(), group=chosen.group) if timeline else None,
         )
 
-    def _select(self, parsed: ParsedQuery | None, wanted: Filters, sort: str, facets: bool) -> Selection:
-        """The documents a search finds, scored, after its filters: what its `total` counts
-        (and a trend over time counts by period), with the facet counts when asked. With no
-        query (None): every live document, scored 0, for browsing."""
+    def _select(self, parsed: ParsedQuery | None, wanted: Filters, sort: str, facets: bool, fold: bool = True) -> Selection:
+        """The documents a search finds, scored, after its filters and with copies folded: what
+        its `total` counts (and a trend over time counts by period), with the facet counts when
+        asked (narrowing.py). With no query (None): every live document, scored 0, for browsing."""
         plan, matches = self._scored(parsed.query) if parsed is not None else (None, self._every())
         note = None
         if sort != "relevance" and plan is not None:
             matches, note = self._every_word(plan, matches)
-        chosen = Selection(matches, note)
-        if wanted.active or facets or sort != "relevance":
-            columns = self.columns()
-            dated, tagged = columns.filter_mask(matches.docnums, wanted)
-            if facets:
-                # Each facet counts with the other filters only, so a user can see, and switch
-                # to, the other categories and years.
-                chosen.tag_counts = columns.tag_counts(matches.docnums[dated])
-                chosen.year_counts = columns.year_counts(matches.docnums[tagged])
-                chosen.speaker_counts = columns.speaker_counts(matches.docnums[dated & tagged], self._searcher.reader())
-            if wanted.active:
-                keep = dated & tagged
-                chosen.matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
+        columns = self.columns()
+        chosen = select(columns, matches, wanted, self._searcher.reader(), facets, fold)
+        chosen.note = note
         return chosen
 
     def _every(self) -> executor.Matches:
@@ -320,7 +331,15 @@ class SearchIndex:
             title_matches=titles.spans(title) if titles is not None else [],
             doc_id=stored.get("doc_id"),
             speaker=snippet.speaker,
+            collection=_first(stored.get("collection")),
+            copies=self._copies(docnum),
+            facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
         )
+
+    def _copies(self, docnum: int) -> list[str]:
+        """The paths of a document's copies, in path order."""
+        groups = self.columns().groups(self._searcher.reader())
+        return sorted(self._searcher.stored_fields(d)["path"] for d in groups.copies(docnum)) if groups.any else []
 
     def warm(self) -> None:
         """Read now what the first searches would otherwise read one at a time: the dates and
@@ -385,6 +404,9 @@ class SearchIndex:
             body=stored_body(stored),
             doc_id=stored.get("doc_id"),
             turns=[Turn(speaker, label, start, end, words) for speaker, label, start, words, end, *_ in stored.get("turns") or ()],
+            collection=_first(stored.get("collection")),
+            facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
+            copies=self._copies(docnum),
         )
 
     def _docnum(self, path: str) -> int:
@@ -410,8 +432,11 @@ class SearchIndex:
         if not terms:
             return []
         found = self.matches(query.Or([query.Term("body", word, boost=weight) for word, weight in terms]))
-        others = found.docnums != docnum
+        groups = self.columns().groups(searcher.reader())
+        others = groups.group[found.docnums] != groups.group[docnum]  # never the document or a copy of it
         found = executor.Matches(found.docnums[others], found.scores[others])
+        kept = groups.fold(found.docnums, found.scores)  # and each other document once
+        found = executor.Matches(found.docnums[kept], found.scores[kept])
         order = executor.best(found, limit)[:limit]
         return [self._hit(rank, int(found.docnums[p]), float(found.scores[p]), None, None)
                 for rank, p in enumerate(order, start=1)]
@@ -419,6 +444,7 @@ class SearchIndex:
     def overview(self) -> ArchiveOverview:
         """What the archive holds: documents, date range, categories."""
         columns = self.columns()
+        reader = self._searcher.reader()
         live = np.flatnonzero(columns.live)
         days = columns.day[live]
         dated = live[days > 0]
@@ -427,18 +453,10 @@ class SearchIndex:
         return ArchiveOverview(
             documents=len(live), first_date=first, last_date=last, tags=top_counts(columns.tag_counts(live)),
             built=self.meta.get("built"),
+            collections=top_counts(columns.value_counts(live, "collection", reader)) if "collection" in self.schema else [],
+            facets=declared(self.schema),
+            duplicate_groups=len(columns.groups(reader).members),
         )
-
-
-@dataclass
-class Selection:
-    """What `SearchIndex._select` found: the matches after the filters, and the facet counts."""
-
-    matches: executor.Matches
-    note: str | None = None  # what the matches are, when not what was asked (date order)
-    tag_counts: Counter = field(default_factory=Counter)
-    year_counts: Counter = field(default_factory=Counter)
-    speaker_counts: Counter = field(default_factory=Counter)
 
 
 _columns: dict[tuple, Columns] = {}
@@ -469,9 +487,9 @@ class _TimedCollector(UnlimitedCollector):
         return super().collect(sub_docnum)
 
 
-def _filters(tags: list[str] | tuple[str, ...], since: str | None, until: str | None) -> Filters:
-    """A search's filters, checked: QueryError for a date that is not one."""
-    return Filters(frozenset(t.strip().lower() for t in tags if t.strip()), _check_day(since, "since"), _check_day(until, "until"))
+def _first(values) -> str | None:
+    """The one value of a single-valued value field (stored as a list)."""
+    return str(values[0]) if values else None
 
 
 def _check_page(page: int, limit: int) -> None:
@@ -486,15 +504,3 @@ def _left_out(parsed: ParsedQuery) -> list[str]:
         return []
     why = "the framing of a question" if parsed.question else "the ranking's stop words"
     return [f"left out, as {why}: {', '.join(parsed.dropped)}"]
-
-
-def _check_day(value: str | None, name: str) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise QueryError(f"{name} must be a date as YYYY-MM-DD, not {str(value)[:30]!r}")
-    try:
-        datetime.date.fromisoformat(value)
-    except ValueError:
-        raise QueryError(f"{name} {value} is not a real date") from None
-    return value

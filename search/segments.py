@@ -32,7 +32,9 @@ from . import storage
 from .analysis import index_terms
 from .archive import ArchiveFile, FileProblem, Unreadable, read_bytes
 from .documents import parse_document
+from .duplicates import body_digest
 from .errors import IndexWriteError, SearchError
+from .facets import declared
 from .speakers import speaker_name, split_turns, word_spans
 from .speakers import stored as stored_turns
 
@@ -253,7 +255,7 @@ def add_file(writer, file: ArchiveFile, result: PartResult, update: bool) -> boo
         raw = read_bytes(file)
         digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
         result.manifest[file.path] = [file.size, file.mtime_ns, digest, None]
-        document = parse_document(file.path, raw)
+        document = parse_document(file.path, raw, tuple(declared(writer.schema)))
     except Unreadable as exc:
         result.skipped.append(FileProblem(file.path, str(exc)))
         entry = result.manifest.setdefault(file.path, [file.size, file.mtime_ns, None, None])
@@ -274,6 +276,9 @@ def add_file(writer, file: ArchiveFile, result: PartResult, update: bool) -> boo
         published_time=document.published_time,
         modified_time=document.modified_time,
         content=zlib.compress(document.body.encode("utf-8"), 6),
+        collection=[file.collection] if file.collection else None,
+        digest=body_digest(document.body),
+        **{key: values or None for key, values in document.facets.items()},
         speaker=",".join(speaker_name(t.speaker) for t in turns) or None,
         turns=stored_turns(turns, positions) or None,
     )

@@ -7,11 +7,18 @@ environment variable, then from the default folder in the current directory.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .sources import Source
 
 ARCHIVE_ENV = "SEARCH_ARCHIVE"
 INDEX_ENV = "SEARCH_INDEX"
+CONFIG_ENV = "SEARCH_CONFIG"
+CONFIG_FILE = "search.toml"  # beside the index folder: the archive's configuration (config.py)
 DEFAULT_ARCHIVE = "seeds"
 DEFAULT_INDEX = "index"
 
@@ -77,9 +84,32 @@ def archive_path(option: str | os.PathLike | None = None) -> Path:
     return _resolve(option, ARCHIVE_ENV, DEFAULT_ARCHIVE)
 
 
+def archive_sources(options: Sequence[str], configured: Sequence[Source] = ()) -> list[Source] | None:
+    """The archives named for indexing, as collections: the --archive options ([NAME=]DIR,
+    repeated), else $SEARCH_ARCHIVE, else the configuration's [archives]; None when nothing
+    names one (a rebuild then reads ./seeds; an update, the archives the index was built from)."""
+    from .sources import sources_from
+
+    if options:
+        return sources_from(list(options))
+    from_env = os.environ.get(ARCHIVE_ENV)
+    if from_env:
+        return sources_from([from_env])
+    return list(configured) or None
+
+
 def index_path(option: str | os.PathLike | None = None) -> Path:
     """The index folder: the option, else $SEARCH_INDEX, else ./index."""
     return _resolve(option, INDEX_ENV, DEFAULT_INDEX)
+
+
+def config_path(option: str | os.PathLike | None, index: Path) -> tuple[Path, bool]:
+    """The configuration file: the option, else $SEARCH_CONFIG, else search.toml beside the
+    index folder; and whether it must exist (named), or may be absent (the default)."""
+    named = option or os.environ.get(CONFIG_ENV)
+    if named:
+        return Path(named), True
+    return Path(os.path.abspath(index)).parent / CONFIG_FILE, False
 
 
 def _resolve(option: str | os.PathLike | None, env: str, default: str) -> Path:

@@ -6,7 +6,9 @@
 - Quoted phrases without a field are `TextPhrase`s, expanded into title and body; a phrase's
   slop makes room for the stop words the index leaves out ("Department of State").
 - `-word` and `+word` only at the start of a word (COVID-19 stays one term), in every group.
-- Only the index's own fields take `field:` ("Note: ..." stays text).
+- Only the index's own fields take `field:` ("Note: ..." stays text); a lowercase word joined by
+  a colon to a value (`president:Lincoln`) names a field, and one the index lacks is an error
+  naming the fields it has.
 - `date:` takes a year, a month or a day, and ranges of them, in ASCII digits, real dates only.
 """
 
@@ -22,7 +24,26 @@ from .errors import QueryError
 from .queries import TermSpan
 
 TEXT = "_text"  # the parser's field for words typed without one
-SEARCH_FIELDS = ("title", "body", "tags", "date", "speaker")
+SEARCH_FIELDS = ("title", "body", "tags", "date", "speaker", "collection", "path", "source_url")
+# A lowercase word joined by a colon to the start of a value: a field, as the query is meant.
+# (`https://` is a link, `10:30` a time, "Note: ..." and "Note:x" text.)
+_FIELD_LIKE = re.compile(r"(?<![\w:/.@-])([a-z_][a-z0-9_]*):(?=[\w\"(\[*])")
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def search_fields(schema) -> list[str]:
+    """The fields a query may name in this index: the index's own, then its declared facets."""
+    from .facets import declared
+
+    return [f for f in SEARCH_FIELDS if f in schema.names()] + declared(schema)
+
+
+def check_fields(text: str, fields: list[str]) -> None:
+    """QueryError for a `field:` the index does not have (`president:Lincoln` in an index
+    without that facet), naming the fields it has: never a silent zero."""
+    for match in _FIELD_LIKE.finditer(_QUOTED.sub(" ", text)):
+        if match[1] not in fields:
+            raise QueryError(f"unknown field {match[1] + ':'!r}; this index's fields are: {', '.join(f + ':' for f in fields)}")
 
 
 class NaturalOr(query.Or):
@@ -128,7 +149,7 @@ def make_parser(schema) -> qparser.QueryParser:
         _Wildcards(),
         _Phrases(),
         # Only the index's own fields; "Note: ..." stays text.
-        qparser.FieldsPlugin(expr=rf"(?P<text>{'|'.join(SEARCH_FIELDS)}):(?=\S)"),
+        qparser.FieldsPlugin(expr=rf"(?P<text>{'|'.join(search_fields(schema))}):(?=\S)"),
         _PlusMinus(),
         qparser.FuzzyTermPlugin(),
         ]

@@ -46,7 +46,7 @@ class Series:
     """One search's trend: a point per period of the shared axis."""
 
     query: str
-    total: int  # the matches with a date: the sum of the counts
+    total: int  # the sum of the counts: the dated matches (a group of copies filed in two periods counts in each)
     undated: int  # matches left out for having no date
     points: list[Point]
 
@@ -78,31 +78,38 @@ def choose_by(low: int, high: int) -> str:
     return "decade"
 
 
-def build(queries: Sequence[str], matched: Sequence[np.ndarray], columns: Columns, by: str | None = None) -> Trend:
+def build(queries: Sequence[str], matched: Sequence[np.ndarray], columns: Columns, by: str | None = None,
+          group: np.ndarray | None = None) -> Trend:
     """The trend of each search, from the document numbers it matched (one array per query),
-    on one axis from the first period any of them has a match in to the last."""
-    days = [columns.day[np.asarray(docnums, dtype=np.int64)] for docnums in matched]
+    on one axis from the first period any of them has a match in to the last. With `group`
+    (each document's group of copies, duplicates.py; the matches then unfolded), a group
+    counts once in each period it has a match in, as a search restricted to that period
+    counts it (so a group filed in two months counts in both)."""
+    matched = [np.asarray(docnums, dtype=np.int64) for docnums in matched]
+    days = [columns.day[docnums] for docnums in matched]
+    groups = [group[docnums] if group is not None else docnums for docnums in matched]
     dated = [d[d > 0] for d in days]
     found = [d for d in dated if len(d)]
     if not found:
-        return Trend(check_by(by) or "month", [Series(q, 0, len(d), []) for q, d in zip(queries, days)])
+        return Trend(check_by(by) or "month",
+                     [Series(q, 0, len(np.unique(g[d == 0])), []) for q, d, g in zip(queries, days, groups)])
     low, high = min(int(d.min()) for d in found), max(int(d.max()) for d in found)
     by = check_by(by) or choose_by(low, high)
     first, last = int(_keys(np.array([low]), by)[0]), int(_keys(np.array([high]), by)[0])
     size = last - first + 1
     if size > MAX_PERIODS:
         raise QueryError(f"by {by}, the matches would make {size:,} periods (at most {MAX_PERIODS:,}); count by year or decade")
-    live = columns.day[columns.live]
-    documents = _counts(live[live > 0], by, first, size)
+    live = np.flatnonzero(columns.live & (columns.day > 0))
+    documents = _counts(columns.day[live], by, first, size, group[live] if group is not None else live)
     periods = [_period(first + i, by) for i in range(size)]
     series = []
-    for query, all_days, these in zip(queries, days, dated):
-        counts = _counts(these, by, first, size)
+    for query, all_days, these, of in zip(queries, days, dated, groups):
+        counts = _counts(these, by, first, size, of[all_days > 0])
         points = [
             Point(label, since, until, int(c), int(n), round(1000 * int(c) / int(n), 2) if n else 0.0)
             for (label, since, until), c, n in zip(periods, counts, documents)
         ]
-        series.append(Series(query, int(counts.sum()), len(all_days) - len(these), points))
+        series.append(Series(query, int(counts.sum()), len(np.unique(of[all_days == 0])), points))
     return Trend(by, series)
 
 
@@ -116,9 +123,14 @@ def _keys(days: np.ndarray, by: str) -> np.ndarray:
     return years // 10
 
 
-def _counts(days: np.ndarray, by: str, first: int, size: int) -> np.ndarray:
+def _counts(days: np.ndarray, by: str, first: int, size: int, groups: np.ndarray) -> np.ndarray:
+    """How many groups (a document without copies is its own) have a date in each period."""
     keys = _keys(days, by) - first
-    keys = keys[(keys >= 0) & (keys < size)]
+    inside = (keys >= 0) & (keys < size)
+    keys, groups = keys[inside], groups[inside]
+    if len(keys):
+        width = int(groups.max()) + 1
+        keys = np.unique(keys * width + groups) // width  # each (period, group) once
     return np.bincount(keys, minlength=size)
 
 

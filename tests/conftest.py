@@ -26,6 +26,7 @@ def isolated(tmp_path, monkeypatch):
     """No test reads the real index/ or depends on the working directory or the environment."""
     monkeypatch.delenv("SEARCH_INDEX", raising=False)
     monkeypatch.delenv("SEARCH_ARCHIVE", raising=False)
+    monkeypatch.delenv("SEARCH_CONFIG", raising=False)
     work = tmp_path / "cwd"
     work.mkdir()
     monkeypatch.chdir(work)
@@ -110,6 +111,43 @@ def write_small_archive(root: Path) -> Path:
         meta = dict(meta)
         body = meta.pop("body")
         write_doc(root, relpath, body=body, **meta)
+    return root
+
+
+PRESIDENTS = [("George Washington", 1789, "no party"), ("Abraham Lincoln", 1861, "Republican"),
+              ("Franklin D. Roosevelt", 1933, "Democratic"), ("Barack Obama", 2009, "Democratic")]
+SPEECH_TOPICS = ["the union and its liberty", "the war for the nation", "banking and relief for farmers",
+                 "health care and new jobs", "emancipation of the enslaved", "the constitution and its courts"]
+
+
+def write_speeches(root: Path) -> Path:
+    """A speeches-like archive: 24 addresses from 1789 to 2014, each with `president:` and a
+    `party:` list in its front matter, and no category of the briefing room's."""
+    for n, (name, start, party) in enumerate(p for p in PRESIDENTS for _ in range(6)):
+        year = start + n % 6
+        topic = SPEECH_TOPICS[n % len(SPEECH_TOPICS)]
+        write_doc(root, f"{year}-03-{n % 6 + 1:02d}-address.md", title=f"'Address of {year} on {topic}'", date=f"'{year}-03-{n % 6 + 1:02d}'",
+                  president=name, party=f"[{party}, speech-{n % 2}]", tags="speeches",
+                  body=f"Fellow citizens, I speak to you in {year} of {topic}. Address number {n} of {name}.")
+    return root
+
+
+def write_newer_briefings(root: Path) -> Path:
+    """A second administration's briefing room: new categories, one fact sheet filed under two
+    categories (the same text), and one URL filed twice with different text."""
+    sheet = "The tariffs on imported steel take effect on May 1. Fact sheet on steel tariffs."
+    write_doc(root, "briefings-statements/2025-05/2025-05-01-fact-sheet-steel.md", title="'Fact Sheet: Steel Tariffs'",
+              date="'2025-05-01'", tags="briefings-statements", source_url="https://example.gov/fact-sheets/steel/", body=sheet)
+    write_doc(root, "presidential-actions/2025-05/2025-05-01-fact-sheet-steel.md", title="'Fact Sheet: Steel Tariffs'",
+              date="'2025-05-01'", tags="presidential-actions", body=sheet)
+    write_doc(root, "presidential-actions/2025-05/2025-05-09-omb-memo.md", title="'OMB Memo M-25-11'", date="'2025-05-09'",
+              tags="presidential-actions", source_url="https://example.gov/omb/m-25-11/",
+              body="Memorandum for the heads of agencies on spending and tariffs.")
+    write_doc(root, "briefings-statements/2025-05/2025-05-09-omb-memo.md", title="'OMB Memo M-25-11'", date="'2025-05-09'",
+              tags="briefings-statements", source_url="https://example.gov/omb/m-25-11/",
+              body="Memorandum for the heads of agencies on spending and tariffs, as corrected.")
+    write_doc(root, "briefings-statements/2025-06/2025-06-02-tariff-briefing.md", title="'Briefing on Tariffs and Trade'",
+              date="'2025-06-02'", tags="briefings-statements", body="Tariffs, trade and the war on inflation, in a briefing.")
     return root
 
 

@@ -36,7 +36,7 @@ def test_the_feed_is_valid_atom_of_the_newest_matches(tmp_path):
     feed = feedparser.parse(response.data)
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "atom10"
-    assert feed.feed.title == "“Ukraine aid” · Briefing Room Search"
+    assert feed.feed.title == "“Ukraine aid” · Archive Search"  # the site title (search.toml, else the default)
     assert len(feed.entries) == 50  # of 61 matches, the newest 50
     dates = [e.updated_parsed for e in feed.entries]
     assert dates == sorted(dates, reverse=True) and feed.feed.updated_parsed == dates[0]

@@ -66,11 +66,11 @@ def test_a_failure_mid_build_leaves_the_previous_index_searchable(small_index, s
     calls = {"n": 0}
     real = segments.parse_document
 
-    def failing(path, raw):
+    def failing(path, raw, facets=()):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("disk on fire")
-        return real(path, raw)
+        return real(path, raw, facets)
 
     monkeypatch.setattr(segments, "parse_document", failing)
     with pytest.raises(RuntimeError):
@@ -202,7 +202,7 @@ def test_an_interrupted_update_leaves_the_index_as_it_was(small_archive, small_i
 def test_update_is_fast_because_it_only_reads_what_changed(small_archive, small_index, monkeypatch):
     seen = []
     real = segments.parse_document
-    monkeypatch.setattr(segments, "parse_document", lambda path, raw: seen.append(path) or real(path, raw))
+    monkeypatch.setattr(segments, "parse_document", lambda path, raw, facets=(): seen.append(path) or real(path, raw, facets))
     time.sleep(0.01)
     write_doc(small_archive, "new/2024-09-01-added.md", title="Added", date="'2024-09-01'", body="New text.")
     update_index(small_archive, small_index)

@@ -28,7 +28,7 @@ def spread_index(tmp_path):
     root = write_small_archive(tmp_path / "archive")
     for n, date in enumerate(["2024-07-02", "2024-07-30", "2024-06-15", "2023-03-31", "2022-01-01", "2021-11-30"]):
         write_doc(root, f"blog/extra-{n}.md", title=f"'Russia note {n}'", date=f"'{date}'", tags="blog",
-                  body="Russia and the president spoke of ports." if n % 2 else "Sanctions on Russia.")
+                  body=f"Russia and the president spoke of ports (note {n})." if n % 2 else f"Sanctions on Russia (note {n}).")
     write_doc(root, "blog/undated.md", title="'Undated Russia note'", tags="blog", body="Russia, undated.")
     build_index(root, tmp_path / "index")
     return tmp_path / "index"
@@ -336,3 +336,74 @@ def test_the_timeline_is_named_as_typed(client):
     assert answer["total"] == 1 and answer["timeline"]["series"][0]["query"] == "sanctions"
     corrected = client.get("/api/search?q=Kishda").json
     assert corrected["corrected"] and corrected["timeline"]["series"][0]["query"] == "Kishida"
+
+
+def test_copies_count_once_in_each_period_as_the_restricted_search_does(tmp_path):
+    """A document filed twice (one source URL) in January and February, and twice in March:
+    each month's count is that month's total, so the group counts in January and in February,
+    and once in March."""
+    root = tmp_path / "archive"
+    for relpath, date, body in [("blog/a.md", "2024-01-05", "Tariffs on steel."), ("statements-releases/a.md", "2024-02-05", "Tariffs on steel, filed again."),
+                                ("blog/b.md", "2024-03-01", "Tariffs, a March note."), ("press-briefings/b.md", "2024-03-09", "Tariffs, a March note."),
+                                ("blog/c.md", "2024-03-20", "Other tariffs.")]:
+        extra = {"source_url": "'https://example.gov/same/'"} if relpath.endswith("a.md") else {}
+        write_doc(root, relpath, title=f"'{relpath}'", date=f"'{date}'", tags=relpath.split("/")[0], body=body, **extra)
+    # The two a.md share their source URL; the two b.md their text.
+    build_index(root, tmp_path / "index")
+    with open_index(tmp_path / "index") as ix:
+        series = ix.trends(["tariffs"], by="month").series[0]
+        assert [(p.label, p.count) for p in series.points] == [("2024-01", 1), ("2024-02", 1), ("2024-03", 2)]
+        for point in series.points:
+            assert point.count == ix.search("tariffs", since=point.since, until=point.until).total
+        assert ix.search("tariffs").total == 3 and series.total == 4  # the a.md group is in two months
+        whole = ix.trends([""], by="month").series[0]
+        assert [p.documents for p in series.points] == [p.count for p in whole.points] == [1, 1, 2]
+        assert ix.search("tariffs", timeline=True).timeline == ix.trends(["tariffs"])
+
+
+@pytest.fixture
+def collections_index(tmp_path):
+    """Two collections: addresses from 1789 to 2014 with declared facets, and a 2025 briefing
+    room with copies (tests/conftest.py)."""
+    from search.sources import Source
+
+    from .conftest import write_newer_briefings, write_speeches
+
+    speeches, wh = write_speeches(tmp_path / "speeches"), write_newer_briefings(tmp_path / "wh47")
+    build_index([Source("speeches", speeches), Source("wh47", wh)], tmp_path / "ix", facets=("president", "party"))
+    return tmp_path / "ix"
+
+
+@pytest.mark.parametrize("filters", [{}, {"collections": ["speeches"]}, {"filters": {"president": ["Abraham Lincoln"]}},
+                                     {"collections": ["wh47"], "tags": ["presidential-actions"]}])
+@pytest.mark.parametrize("text", ["", "war OR tariffs OR union", "address"])
+def test_collections_and_facets_trend_as_their_totals(collections_index, filters, text):
+    with open_index(collections_index) as ix:
+        trend = ix.trends([text], **filters)
+        for point in trend.series[0].points:
+            if text:
+                total = ix.search(text, since=point.since, until=point.until, **filters).total
+            else:
+                total = ix.browse(since=point.since, until=point.until, **filters).total
+            assert point.count == total, (text, filters, point)
+
+
+def test_a_span_of_two_centuries_counts_by_decade(collections_index):
+    with open_index(collections_index) as ix:
+        trend = ix.trends([""])
+    assert trend.by == "decade" and trend.labels[0] == "1780s" and trend.labels[-1] == "2020s"
+    assert [p.count for p in trend.series[0].points if p.count] == [1, 5, 6, 6, 1, 5, 3]  # the 2025 copies count once each
+
+
+def test_browsing_a_collection_and_the_home_pages_links(collections_index):
+    app = create_app({"SEARCH_INDEX": str(collections_index), "TESTING": True})
+    client = app.test_client()
+    home = client.get("/").get_data(as_text=True)
+    assert '<a href="/?collection=speeches">' in home and '<a href="/?since=1780-01-01&amp;until=1789-12-31">1780s</a>' in home
+    page = client.get("/?collection=speeches&president=Abraham+Lincoln")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "newest first</h1>" in html
+    dates = re.findall(r'<time datetime="(\d{4}-\d\d-\d\d)">', html)
+    assert len(dates) == 6 and dates == sorted(dates, reverse=True) and all(d.startswith("186") for d in dates)
+    assert client.get("/api/trends?q=address&collection=speeches&by=decade").json["series"][0]["total"] == 24
+    app.extensions["search"].close()

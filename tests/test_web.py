@@ -15,6 +15,7 @@ from flask import Flask
 
 import web
 from search import build_index, open_index, to_dict
+from search.describe import readable
 from search.storage import CURRENT, META
 from web import create_app, formatting
 
@@ -184,8 +185,12 @@ def test_an_empty_query_shows_what_the_archive_holds(client):
     assert response.status_code == 200
     assert 'data-documents="5"' in html
     assert "November 17, 2021" in html and "July 25, 2024" in html
-    assert "Statements &amp; releases" in html and "Press briefings" in html
-    assert 'href="/?q=DPRK+Russia"' in html  # example searches are links
+    assert "Statements releases" in html and "Press briefings" in html  # slugs by the general rule (no search.toml)
+    examples = re.findall(r'<ul class="examples">(.*?)</ul>', html, re.S)[0]
+    links = re.findall(r'href="/\?q=([^"]+)"', examples)
+    assert len(links) >= 3  # example searches, drawn from the index, are links
+    for link in links:
+        assert client.get(f"/api/search?q={link}").json["total"] > 0, link
     assert page(response).results == []
 
 
@@ -215,7 +220,7 @@ def test_a_result_shows_title_date_category_marked_snippet_and_links(client, sma
     assert doc.results[0][0] == NATO
     item = html.split(f'data-path="{NATO}"', 1)[1].split("</li>", 1)[0]
     assert "July 11, 2024" in item and '<time datetime="2024-07-11">' in item
-    assert "Statements &amp; releases" in item
+    assert "Statements releases" in item
     assert "<mark>DPRK</mark>" in item and "<mark>Russia</mark>" in item
     assert 'href="https://example.gov/2024/07/11/nato-partners/"' in item
     hit = small.search("DPRK Russia").results[0]
@@ -257,7 +262,7 @@ def test_category_facets_count_narrow_and_undo(client, small):
         )
     )
     assert shown == {
-        **{formatting.category(f.value): f.count for f in expected.tags},
+        **{readable(f.value): f.count for f in expected.tags},
         **{f.value: f.count for f in expected.years},
     }
     link = next(href for href in page(response).links("facet") if query_of(href).get("tag") == ["speeches-remarks"])
@@ -708,7 +713,10 @@ def test_api_document_and_overview(client, small):
         "similar": json.loads(json.dumps(to_dict(small.similar(NATO, limit=5)))),
     }
     overview = client.get("/api/overview").json
+    site = overview.pop("site")
     assert overview == {"ok": True, **json.loads(json.dumps(to_dict(small.overview())))}
+    assert site["title"] == "Archive Search" and site["description"].startswith("Full-text search of 5 documents from 2021 to 2024")
+    assert site["examples"] and all(client.get("/api/search", query_string={"q": e}).json["total"] for e in site["examples"])
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,8 @@ from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 
 from search import SearchError, SearchIndex, deadline, open_index, settings, storage
+from search.config import SiteConfig, load_config
+from search.describe import Site, describe, index_examples
 
 # Every response: only this site's own scripts, styles and images; no framing, no sniffing.
 CONTENT_SECURITY_POLICY = (
@@ -78,6 +80,32 @@ class Indexes:
         return known[1]
 
 
+class Sites:
+    """What the site says about its archive (`search.describe.Site`), made once per index
+    generation: the configuration's words, and what the index itself gives (a summary, example
+    searches that find something)."""
+
+    def __init__(self, config: SiteConfig):
+        self.config = config
+        self._made: tuple[str | None, Site] | None = None
+        self._lock = threading.Lock()
+
+    def get(self, ix: SearchIndex | None) -> Site:
+        """The site's words for the open index; the configuration's alone without one."""
+        key = ix.generation if ix is not None else None
+        made = self._made
+        if made is not None and made[0] == key:
+            return made[1]
+        with self._lock:
+            if ix is None:
+                site = describe(self.config, None, [])
+            else:
+                examples = [] if self.config.examples else index_examples(ix)
+                site = describe(self.config, ix.overview(), examples)
+            self._made = (key, site)
+            return site
+
+
 def create_app(config: dict | None = None) -> Flask:
     """The search page's WSGI app. `config["SEARCH_INDEX"]` names the index folder; without
     it the index is $SEARCH_INDEX, then ./index, decided by `search.settings.index_path`."""
@@ -89,18 +117,15 @@ def create_app(config: dict | None = None) -> Flask:
         SEARCH_DEADLINE=settings.SERVE_DEADLINE_SECONDS,
         # Costly searches this process runs at once; one more is a 503 (settings.WorkBudget).
         SEARCH_COSTLY_SLOTS=settings.SERVE_COSTLY_SLOTS,
-        EXAMPLE_QUERIES=[
-            "DPRK Russia",
-            "Maui wildfire recovery",
-            '"Inflation Reduction Act" insulin',
-            "Kishda",
-            "semiconductors date:2022",
-            "title:readout Japan -China",
-        ],
+        # The archive's configuration (search.toml): None for $SEARCH_CONFIG, else the file
+        # beside the index, if there is one. It names the site, its examples and categories.
+        SEARCH_CONFIG=None,
     )
     if config:
         app.config.from_mapping(config)
     app.config["SEARCH_INDEX"] = str(settings.index_path(app.config["SEARCH_INDEX"]))
+    config_file, required = settings.config_path(app.config["SEARCH_CONFIG"], Path(app.config["SEARCH_INDEX"]))
+    app.extensions["search.sites"] = Sites(load_config(config_file, required))
     app.json.sort_keys = False  # keep the dataclasses' field order, as `--json` prints it
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

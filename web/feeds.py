@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 import xml.etree.ElementTree as ET
 
+from search.describe import readable
 from search.results import Hit, SearchResults
 
 from . import formatting
@@ -20,7 +21,8 @@ ATOM = "http://www.w3.org/2005/Atom"
 FEED_ENTRIES = 50
 
 
-def atom_feed(results: SearchResults, *, title: str, feed_url: str, page_url: str, document_url, site: str) -> bytes:
+def atom_feed(results: SearchResults, *, title: str, feed_url: str, page_url: str, document_url, site: str,
+              category=readable) -> bytes:
     """The feed of `results` (the newest matches first); `document_url(path)` is the absolute URL
     of a document's page."""
     ET.register_namespace("", ATOM)
@@ -31,7 +33,7 @@ def atom_feed(results: SearchResults, *, title: str, feed_url: str, page_url: st
     _link(feed, page_url, "alternate", "text/html")
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     _text(author, "name", site)
-    _text(feed, "generator", "Briefing Room Search")
+    _text(feed, "generator", "search (wh-archive-search)")
     stamps = [_updated(hit) for hit in results.results]
     _text(feed, "updated", max(stamps) if stamps else _epoch())
     for hit, stamp in zip(results.results, stamps):
@@ -47,7 +49,7 @@ def atom_feed(results: SearchResults, *, title: str, feed_url: str, page_url: st
         if hit.date:
             _text(entry, "published", _day(hit.date))
         for tag in hit.tags:
-            ET.SubElement(entry, f"{{{ATOM}}}category", term=tag, label=formatting.category(tag))
+            ET.SubElement(entry, f"{{{ATOM}}}category", term=tag, label=category(tag))
         summary = (f"{hit.speaker}: " if hit.speaker else "") + hit.snippet.text
         if summary:
             _text(entry, "summary", summary)

@@ -16,15 +16,6 @@ MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )
-CATEGORIES = {
-    "statements-releases": "Statements & releases",
-    "speeches-remarks": "Speeches & remarks",
-    "presidential-actions": "Presidential actions",
-    "press-briefings": "Press briefings",
-    "legislation": "Legislation",
-    "disclosures": "Disclosures",
-    "blog": "Blog",
-}
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
 
 
@@ -148,11 +139,6 @@ def long_date(value: str | None) -> str:
     except ValueError:
         return value
     return f"{MONTHS[day.month - 1]} {day.day}, {day.year}"
-
-
-def category(tag: str) -> str:
-    """A category's name for people: `press-briefings` -> `Press briefings`."""
-    return CATEGORIES.get(tag) or tag.replace("-", " ").replace("_", " ").strip().capitalize() or tag
 
 
 def web_url(url: str | None) -> str | None:

@@ -49,6 +49,9 @@ from search import (
 from search import download as exporting
 from search.archive import path_problem
 from search.citations import citations
+from search.describe import Site, readable
+from search.facets import declared
+from search.narrowing import period_of
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
 from search.trends import BY, MAX_QUERIES
@@ -65,7 +68,6 @@ SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Ol
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 
 bp.add_app_template_filter(formatting.long_date, "long_date")
-bp.add_app_template_filter(formatting.category, "category")
 bp.add_app_template_filter(formatting.pieces, "pieces")
 bp.add_app_template_filter(formatting.web_url, "web_url")
 bp.add_app_template_filter(formatting.host, "host")
@@ -91,11 +93,15 @@ class Params:
     explain: bool = False  # the API says how the query was read and each score made
     exact: bool = False  # search the words as typed, never a correction
     problem: str | None = None  # a parameter that cannot be read (the page number)
+    collections: list[str] = field(default_factory=list)  # only these collections (collection=)
+    facets: dict[str, list[str]] = field(default_factory=dict)  # declared facets' values (KEY=value)
+    keep_duplicates: bool = False  # every copy listed (duplicates=all), not each group once
 
     @classmethod
-    def read(cls, args) -> "Params":
+    def read(cls, args, facet_keys: list[str] | tuple[str, ...] = ()) -> "Params":
         """Lenient about everything the engine checks itself (dates, sort, the query); a
-        repeated single-valued parameter counts once (the first)."""
+        repeated single-valued parameter counts once (the first). `facet_keys` are the index's
+        declared facets, each filtering as ?KEY=value."""
         params = cls(
             q=_text(args.get("q")),
             tags=_values(args, "tag"),
@@ -105,6 +111,9 @@ class Params:
             sort=_text(args.get("sort")) or "relevance",
             explain=_text(args.get("explain")).lower() in ("true", "1", "yes"),
             exact=_text(args.get("exact")).lower() in ("true", "1", "yes"),
+            collections=_values(args, "collection"),
+            facets={key: found for key in facet_keys if (found := _values(args, key))},
+            keep_duplicates=_text(args.get("duplicates")).lower() == "all",
         )
         page = _text(args.get("page")) or "1"
         digits = page.lstrip("0")
@@ -121,26 +130,30 @@ class Params:
             raise QueryError(f"the query is too long ({len(self.q):,} characters; the limit is {MAX_QUERY_CHARS:,})")
         if self.browsing:
             return ix.browse(tags=self.tags, since=self.since or None, until=self.until or None, page=self.page,
-                             limit=self.limit, facets=True, timeline=True)
+                             limit=self.limit, facets=True, timeline=True, collections=self.collections,
+                             filters=self.facets, keep_duplicates=self.keep_duplicates)
         return ix.search(
             self.q, tags=self.tags, since=self.since or None, until=self.until or None,
             sort=self.sort, page=self.page, limit=self.limit, facets=True, explain=self.explain, exact=self.exact,
-            speakers=self.speakers, timeline=True,
+            speakers=self.speakers, collections=self.collections, filters=self.facets, keep_duplicates=self.keep_duplicates,
+            timeline=True,
         )
 
     @property
     def browsing(self) -> bool:
-        """No words, but a category or dates: a list of documents (a speaker needs words)."""
-        return not self.q and bool(self.tags or self.since or self.until) and not self.speakers
+        """No words, but a category, a collection, a facet's value or dates: a list of
+        documents (a speaker alone is a search of what they said)."""
+        return not self.q and self.filtered and not self.speakers
 
-    def period_url(self, since: str, until: str) -> str:
+    def bar_url(self, since: str, until: str) -> str:
         """This search narrowed to a period (within its own dates): a bar of its chart."""
         return self.url(since=max(since, self.since) if self.since else since, until=min(until, self.until) if self.until else until)
 
     def args(self, **changes) -> dict:
         """The query-string arguments, defaults left out, with `changes` applied."""
-        values = {"q": self.q, "tag": self.tags, "speaker": self.speakers, "since": self.since, "until": self.until,
-                  "sort": self.sort, "page": self.page, "exact": "1" if self.exact else ""}
+        values = {"q": self.q, "tag": self.tags, "speaker": self.speakers, "collection": self.collections, **self.facets,
+                  "since": self.since, "until": self.until, "sort": self.sort, "page": self.page,
+                  "exact": "1" if self.exact else "", "duplicates": "all" if self.keep_duplicates else ""}
         values.update(changes)
         if values["sort"] == "relevance":
             del values["sort"]
@@ -161,10 +174,27 @@ class Params:
 
     @property
     def year(self) -> str | None:
-        """The year whose whole span since/until select, if they do."""
-        if self.since[:4].isdigit() and self.since[4:] == "-01-01" and self.until == self.since[:4] + "-12-31":
-            return self.since[:4]
+        """The year ("2024") or decade ("1860s") whose whole span since/until select, if they do."""
+        for value in (self.since[:4], self.since[:3] + "0s"):
+            if period_of(value) == (self.since, self.until):
+                return value
         return None
+
+    def period_url(self, value: str) -> str:
+        """This search narrowed to a year facet's year or decade, or back to every date when
+        it is the one chosen."""
+        if self.year == value:
+            return self.url(since="", until="")
+        since, until = period_of(value) or ("", "")
+        return self.url(since=since, until=until)
+
+    def toggled_value(self, key: str, value: str) -> list[str]:
+        """A collection's (key "collection") or a declared facet's values with `value` taken
+        out, or put in."""
+        return _toggled(self.collections if key == "collection" else self.facets.get(key, []), value)
+
+    def chosen(self, key: str) -> list[str]:
+        return self.collections if key == "collection" else self.facets.get(key, [])
 
     def toggled(self, tag: str) -> list[str]:
         return _toggled(self.tags, tag)
@@ -174,7 +204,11 @@ class Params:
 
     @property
     def filtered(self) -> bool:
-        return bool(self.tags or self.speakers or self.since or self.until)
+        return bool(self.tags or self.speakers or self.since or self.until or self.collections or self.facets)
+
+    def unfiltered(self) -> dict:
+        """The changes that clear every filter."""
+        return {"tag": [], "speaker": [], "collection": [], "since": "", "until": "", **{k: [] for k in self.facets}}
 
 
 def _values(args, name: str) -> list[str]:
@@ -196,16 +230,43 @@ def _index() -> SearchIndex:
     return current_app.extensions["search"].get()
 
 
+def _site(ix: SearchIndex | None) -> Site:
+    return current_app.extensions["search.sites"].get(ix)
+
+
+@bp.app_context_processor
+def site_words() -> dict:
+    """Every page names the site and its archive as the configuration and the index say; an
+    error page without a usable index, as the configuration alone does."""
+    try:
+        ix = _index()
+    except SearchError:
+        ix = None
+    return {"site": _site(ix)}
+
+
+@bp.app_template_filter("category")
+def category_name(slug: str) -> str:
+    """A category's name for people: the configuration's, else by the general rule."""
+    return current_app.extensions["search.sites"].config.categories.get(slug) or readable(slug)
+
+
+@bp.app_template_filter("collection_name")
+def collection_name(name: str) -> str:
+    return current_app.extensions["search.sites"].config.collections.get(name) or readable(name)
+
+
 # --- Pages -----------------------------------------------------------------------------------
 
 
 @bp.get("/")
 def search():
-    params = Params.read(request.args)
     ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
     if not params.q and not params.filtered:
-        overview, years = ix.overview(), ix.trends([""], by="year").series[0].points
-        chart = charts.chart(ix.trends([""]), lambda _, point: params.period_url(point.since, point.until))
+        overview, whole = ix.overview(), ix.trends([""])  # the archive by month, year or decade
+        years = ix.trends([""], by="decade" if whole.by == "decade" else "year").series[0].points
+        chart = charts.chart(whole, lambda _, point: params.bar_url(point.since, point.until))
         return render_template("home.html", params=params, overview=overview, years=years, chart=chart,
                                chart_caption="Documents over time")
     asked = params.page
@@ -219,7 +280,7 @@ def search():
     except QueryError as exc:
         return render_template("results.html", params=params, results=None, error=str(exc)), 400
     shown_query = results.suggestion if results.corrected and results.suggestion else params.q
-    chart = charts.chart(results.timeline, lambda _, point: params.period_url(point.since, point.until)) \
+    chart = charts.chart(results.timeline, lambda _, point: params.bar_url(point.since, point.until)) \
         if results.timeline is not None else None
     return render_template(
         "results.html", params=params, results=results, error=None, asked_page=asked, shown_query=shown_query,
@@ -232,20 +293,22 @@ def search():
 @bp.get("/feed")
 def feed():
     """An Atom feed of the search's newest matches (`feeds.py`), for a feed reader to follow."""
-    params = Params.read(request.args)
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
     problem = params.problem or ("" if params.q else "a feed follows a search: give its words, as in /feed?q=Ukraine")
     if not problem:
         params = replace(params, sort="newest", page=1, limit=feeds.FEED_ENTRIES)
         try:
-            results = params.search(_index())
+            results = params.search(ix)
         except QueryError as exc:
             problem = str(exc)
     if problem:
         return Response(f"Error: {problem}\n", status=400, mimetype="text/plain")
+    site = _site(ix).title
     body = feeds.atom_feed(
-        results, title=f"“{params.q}” · Briefing Room Search", feed_url=request.url,
+        results, title=f"“{params.q}” · {site}", feed_url=request.url,
         page_url=url_for("web.search", _external=True, **params.args(page=1)),
-        document_url=lambda path: url_for("web.document", path=path, _external=True), site="Briefing Room Search",
+        document_url=lambda path: url_for("web.document", path=path, _external=True), site=site, category=category_name,
     )
     return Response(body, mimetype="application/atom+xml")
 
@@ -270,16 +333,18 @@ def document(path: str):
 @bp.get("/trends")
 def trends():
     """Up to four searches' matches over time on one chart, as counts or per 1,000 documents."""
-    params = Params.read(request.args)
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
     queries, by, per = [], None, False
     try:
         queries, by, per = _trend_args(request.args)
-        trend = _index().trends(queries, tags=params.tags, since=params.since or None, until=params.until or None,
-                                speakers=params.speakers, by=by) if queries else None
+        trend = ix.trends(queries, tags=params.tags, since=params.since or None, until=params.until or None,
+                          speakers=params.speakers, collections=params.collections, filters=params.facets,
+                          by=by) if queries else None
     except QueryError as exc:
         return render_template("trends.html", params=params, queries=queries, by=by, per=per, chart=None, error=str(exc),
                                periods=BY), 400
-    chart = charts.chart(trend, lambda n, point: replace(params, q=queries[n]).period_url(point.since, point.until),
+    chart = charts.chart(trend, lambda n, point: replace(params, q=queries[n]).bar_url(point.since, point.until),
                          per_thousand=per) if trend is not None else None
     return render_template("trends.html", params=params, queries=queries, by=by, per=per, chart=chart, error=None,
                            periods=BY, chart_caption="Matches by " + (chart.by if chart else "month"))
@@ -289,7 +354,8 @@ def trends():
 def export():
     """Every match of a search (at most EXPORT_CAP) as CSV or JSON lines: `search/download.py`.
     The headers say how many there are and whether the export stops short."""
-    params = Params.read(request.args)
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
     format_ = _text(request.args.get("format")) or "csv"
     try:
         if params.problem:
@@ -298,8 +364,9 @@ def export():
             raise QueryError(f"format must be one of: {', '.join(exporting.FORMATS)}, not {format_[:30]!r}")
         if not params.q and not params.filtered:
             raise QueryError("an export needs a search, or a category or dates: /export?q=Ukraine&format=csv")
-        found = exporting.export(_index(), params.q, tags=params.tags, since=params.since or None,
-                                 until=params.until or None, speakers=params.speakers, sort=params.sort)
+        found = exporting.export(ix, params.q, tags=params.tags, since=params.since or None,
+                                 until=params.until or None, speakers=params.speakers, sort=params.sort,
+                                 collections=params.collections, filters=params.facets)
     except QueryError as exc:
         return Response(f"Error: {exc}\n", status=400, mimetype="text/plain")
     headers = {
@@ -333,7 +400,8 @@ def _trend_args(args) -> tuple[list[str], str | None, bool]:
 
 @bp.get("/api/search")
 def api_search():
-    params = Params.read(request.args)
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
     limit = _text(request.args.get("limit"))
     if limit and not params.problem:
         if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= MAX_API_LIMIT:
@@ -342,7 +410,7 @@ def api_search():
             params.limit = int(limit)
     if params.problem:
         return _json_error(400, params.problem)
-    results = params.search(_index())
+    results = params.search(ix)
     if results.page > results.pages:
         return _json_error(400, f"page {params.page} is beyond the last page ({results.pages})")
     return jsonify({"ok": True, **to_dict(results)})
@@ -357,21 +425,25 @@ def api_document(path: str):
 
 @bp.get("/api/overview")
 def api_overview():
-    return jsonify({"ok": True, **to_dict(_index().overview())})
+    ix = _index()
+    site = _site(ix)
+    return jsonify({"ok": True, **to_dict(ix.overview()),
+                    "site": {"title": site.title, "description": site.description, "examples": site.examples}})
 
 
 @bp.get("/api/trends")
 def api_trends():
     """The JSON twin of /trends: for each search, its periods and counts (and per 1,000)."""
-    params = Params.read(request.args)
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
     try:
         queries, by, _ = _trend_args(request.args)
     except QueryError as exc:
         return _json_error(400, str(exc))
     if not queries:
         return _json_error(400, "give one to four searches, as in /api/trends?q=Ukraine&q=Gaza")
-    trend = _index().trends(queries, tags=params.tags, since=params.since or None, until=params.until or None,
-                            speakers=params.speakers, by=by)
+    trend = ix.trends(queries, tags=params.tags, since=params.since or None, until=params.until or None,
+                      speakers=params.speakers, collections=params.collections, filters=params.facets, by=by)
     return jsonify({"ok": True, **to_dict(trend)})
 
 
