@@ -14,6 +14,8 @@ decades beyond (an archive that goes back to 1789).
 from __future__ import annotations
 
 import calendar
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -88,6 +90,7 @@ def build(queries: Sequence[str], matched: Sequence[np.ndarray], columns: Column
     matched = [np.asarray(docnums, dtype=np.int64) for docnums in matched]
     days = [columns.day[docnums] for docnums in matched]
     groups = [group[docnums] if group is not None else docnums for docnums in matched]
+    copied = np.bincount(group)[group] > 1 if group is not None else None  # documents that have copies
     dated = [d[d > 0] for d in days]
     found = [d for d in dated if len(d)]
     if not found:
@@ -99,12 +102,12 @@ def build(queries: Sequence[str], matched: Sequence[np.ndarray], columns: Column
     size = last - first + 1
     if size > MAX_PERIODS:
         raise QueryError(f"by {by}, the matches would make {size:,} periods (at most {MAX_PERIODS:,}); count by year or decade")
-    live = np.flatnonzero(columns.live & (columns.day > 0))
-    documents = _counts(columns.day[live], by, first, size, group[live] if group is not None else live)
+    documents = _documents(columns, by, group, copied, first, size)
     periods = [_period(first + i, by) for i in range(size)]
     series = []
-    for query, all_days, these, of in zip(queries, days, dated, groups):
-        counts = _counts(these, by, first, size, of[all_days > 0])
+    for query, docnums, all_days, these, of in zip(queries, matched, days, dated, groups):
+        shared = copied[docnums[all_days > 0]] if copied is not None else None
+        counts = _counts(these, by, first, size, of[all_days > 0], shared)
         points = [
             Point(label, since, until, int(c), int(n), round(1000 * int(c) / int(n), 2) if n else 0.0)
             for (label, since, until), c, n in zip(periods, counts, documents)
@@ -123,15 +126,44 @@ def _keys(days: np.ndarray, by: str) -> np.ndarray:
     return years // 10
 
 
-def _counts(days: np.ndarray, by: str, first: int, size: int, groups: np.ndarray) -> np.ndarray:
-    """How many groups (a document without copies is its own) have a date in each period."""
+def _counts(days: np.ndarray, by: str, first: int, size: int, groups: np.ndarray, shared: np.ndarray | None) -> np.ndarray:
+    """How many groups (a document without copies is its own) have a date in each period:
+    a bincount, and for the few documents with copies (`shared`), each (period, group) once."""
     keys = _keys(days, by) - first
     inside = (keys >= 0) & (keys < size)
-    keys, groups = keys[inside], groups[inside]
-    if len(keys):
-        width = int(groups.max()) + 1
-        keys = np.unique(keys * width + groups) // width  # each (period, group) once
-    return np.bincount(keys, minlength=size)
+    if shared is None or not shared.any():
+        return np.bincount(keys[inside], minlength=size)
+    alone, copies = inside & ~shared, inside & shared
+    width = int(groups[copies].max()) + 1 if copies.any() else 1
+    pairs = np.unique(keys[copies] * width + groups[copies]) // width
+    return np.bincount(keys[alone], minlength=size) + np.bincount(pairs, minlength=size)
+
+
+_documents_cache: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_documents_lock = threading.Lock()
+
+
+def _documents(columns: Columns, by: str, group: np.ndarray | None, copied: np.ndarray | None, first: int, size: int) -> np.ndarray:
+    """The archive's dated live documents (groups of copies once) in each period from `first`:
+    counted once per generation's columns and period, then sliced."""
+    with _documents_lock:
+        known = _documents_cache.setdefault(columns, {})
+        found = known.get((by, group is not None))
+        if found is None:
+            live = np.flatnonzero(columns.live & (columns.day > 0))
+            if not len(live):
+                return np.zeros(size, np.int64)
+            low = int(_keys(columns.day[live], by).min())
+            high = int(_keys(columns.day[live], by).max())
+            found = known[(by, group is not None)] = (low, _counts(
+                columns.day[live], by, low, high - low + 1, group[live] if group is not None else live,
+                copied[live] if copied is not None else None))
+    low, counts = found
+    out = np.zeros(size, np.int64)
+    start, stop = max(first, low), min(first + size, low + len(counts))
+    if start < stop:
+        out[start - first : stop - first] = counts[start - low : stop - low]
+    return out
 
 
 def _period(key: int, by: str) -> tuple[str, str, str]:
