@@ -283,15 +283,18 @@ def show_command(path, index_dir, cite, json_):
 @click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated on or after this day.")
 @click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated on or before this day.")
 @click.option("--speaker", "speakers", multiple=True, metavar="NAME", help="Only the words this person spoke.")
+@click.option("--collection", "collections", multiple=True, metavar="NAME", help="Only documents of this collection (repeat for any of several).")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE", help="Only documents whose declared facet KEY has VALUE (repeat).")
 @_json_option
-def trends_command(queries, index_dir, by, per_thousand, tags, since, until, speakers, json_):
+def trends_command(queries, index_dir, by, per_thousand, tags, since, until, speakers, collections, where, json_):
     """How many documents each search finds per month, year or decade (up to four searches,
     compared on one axis; "" counts every document). The counts are what `search query`
     counts in each period."""
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
-        trend = ix.trends(list(queries), tags=tags, since=since, until=until, speakers=speakers, by=by)
+        trend = ix.trends(list(queries), tags=tags, since=since, until=until, speakers=speakers, by=by,
+                          collections=collections, filters=_pairs(where))
     if json_:
         from .serialize import to_dict
 

@@ -408,3 +408,11 @@ def test_browsing_a_collection_and_the_home_pages_links(collections_index):
     assert len(dates) == 6 and dates == sorted(dates, reverse=True) and all(d.startswith("186") for d in dates)
     assert client.get("/api/trends?q=address&collection=speeches&by=decade").json["series"][0]["total"] == 24
     app.extensions["search"].close()
+
+
+def test_cli_trends_of_a_collection_and_a_facet(collections_index):
+    result = CliRunner().invoke(cli, ["trends", "address", "--index", str(collections_index), "--collection", "speeches",
+                                      "--where", "president=Abraham Lincoln", "--by", "decade", "--json"])
+    assert result.exit_code == 0, result.output
+    series = json.loads(result.output)["series"][0]
+    assert series["total"] == 6 and [(p["label"], p["count"]) for p in series["points"]] == [("1860s", 6)]
