@@ -13,6 +13,11 @@ to benchmarks/results/speed.json (speed-quick.json with --quick).
   changing and deleting 10 each, on a copy of the archive.
 - Queries: the fixed set in benchmarks/speed_queries.tsv through `SearchIndex.search`, top 10,
   with and without snippets; p50/p95/p99 of each query's median over --repeats runs.
+- The chart: what the results page's trend chart adds to it, over the query set: the search
+  with its matches counted by period (timeline=True) beside the same search without, the
+  chart's geometry (web/charts.py) and its SVG written by _chart.html; each a median of
+  --repeats runs per query, then the median over the queries (`--chart-only INDEX` measures
+  only this, on an index already built).
 - The CLI: median wall time of `search query "DPRK Russia"` as a whole process.
 - The web: `search serve` on loopback under a bounded load from 8 concurrent clients (a
   Python client with keep-alive connections), throughput, p50/p99 and errors.
@@ -368,6 +373,45 @@ def measure_pages(index: Path, queries, documents: int = 200) -> dict:
             "ratio": round(document_ms / search_ms, 2)}
 
 
+def measure_chart(index: Path, queries, repeats: int) -> dict:
+    """The chart's cost on the results page: counting by period in the search, then drawing."""
+    from flask import render_template
+
+    from web import charts, create_app
+
+    app = create_app({"SEARCH_INDEX": str(index), "TESTING": True})
+    counted, drawn, plain, with_chart = [], [], [], []
+    with open_index(index) as ix, app.test_request_context("/?q=x"):
+        for _, text, options in queries:
+            _search(ix, text, {**options, "facets": True}, True)  # warm
+            base = statistics.median(_timed(ix, text, {**options, "facets": True}, True) for _ in range(repeats))
+            full = statistics.median(_timed(ix, text, {**options, "facets": True, "timeline": True}, True) for _ in range(repeats))
+            results = _search(ix, text, {**options, "facets": True, "timeline": True}, True)
+            if results is None or results.timeline is None:
+                continue
+            plain.append(base)
+            with_chart.append(full)
+            counted.append(full - base)
+
+            def draw(trend=results.timeline) -> None:
+                chart = charts.chart(trend, lambda _, point: f"/?q=x&since={point.since}&until={point.until}")
+                render_template("_chart.html", chart=chart, chart_caption="Matches by month")
+
+            drawn.append(statistics.median(_clock(draw) for _ in range(repeats)))
+    app.extensions["search"].close()
+    counting = statistics.median(counted)
+    drawing = statistics.median(drawn)
+    return {
+        "queries": len(counted), "repeats": repeats,
+        "search_ms": round(statistics.median(plain) * 1000, 3),
+        "search_with_timeline_ms": round(statistics.median(with_chart) * 1000, 3),
+        "counting_ms": round(counting * 1000, 3),
+        "drawing_ms": round(drawing * 1000, 3),
+        "chart_ms": round((counting + drawing) * 1000, 3),
+        "drawing_p95_ms": round(sorted(drawn)[int(0.95 * (len(drawn) - 1))] * 1000, 3),
+    }
+
+
 def _api_path(text: str, options: dict) -> str:
     params = [("q", text)] + [("tag", t) for t in options.get("tags", [])] + [("speaker", s) for s in options.get("speakers", [])]
     params += [(k, options[k]) for k in ("since", "until", "sort") if k in options]
@@ -559,6 +603,14 @@ def show_pages(report: dict) -> None:
           [[pages["search_page_ms"], pages["document_page_ms"], f"{pages['ratio']:.2f}x"]])
 
 
+def show_chart(report: dict) -> None:
+    chart = report["chart"]
+    table(f"The results page's chart ({chart['queries']} queries; medians of {chart['repeats']} runs, then over the queries)",
+          ["search ms", "with timeline ms", "counting ms", "drawing ms", "drawing p95 ms", "chart adds ms"],
+          [[chart["search_ms"], chart["search_with_timeline_ms"], chart["counting_ms"], chart["drawing_ms"],
+            chart["drawing_p95_ms"], chart["chart_ms"]]])
+
+
 def show_web(report: dict) -> None:
     web = report["web"]
     table("The web: /api/search under search serve, 8 concurrent clients (the median of its rounds)",
@@ -589,7 +641,7 @@ def show_growth(report: dict) -> None:
 
 
 SECTIONS = {"rebuild": show_rebuild, "update": show_update, "queries": show_queries, "pages": show_pages,
-            "cli": show_cli, "web": show_web, "peers": show_peers, "growth": show_growth}
+            "chart": show_chart, "cli": show_cli, "web": show_web, "peers": show_peers, "growth": show_growth}
 
 
 def show(report: dict) -> None:
@@ -610,9 +662,19 @@ def main(argv=None) -> int:
     parser.add_argument("--requests", type=int, default=None, help="web requests (default 4000; 400 with --quick)")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--show", type=Path, default=None, metavar="JSON", help="print the tables of a saved run and exit")
+    parser.add_argument("--chart-only", type=Path, default=None, metavar="INDEX",
+                        help="measure only the results page's chart, on this index (to speed-chart.json)")
     args = parser.parse_args(argv)
     if args.show:
         show(json.loads(args.show.read_text(encoding="utf-8")))
+        return 0
+    if args.chart_only:
+        report = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "index": str(args.chart_only),
+                  "chart": measure_chart(args.chart_only, load_queries(), args.repeats or 5)}
+        show_chart(report)
+        output = args.output or HERE / "results" / "speed-chart.json"
+        output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {output}", file=sys.stderr)
         return 0
     if not args.archive.is_dir():
         print(f"no archive at {args.archive}", file=sys.stderr)
@@ -653,6 +715,10 @@ def main(argv=None) -> int:
         print("pages ...", file=sys.stderr)
         report["pages"] = measure_pages(index, queries, 50 if quick else 200)
         show_pages(report)
+
+        print("chart ...", file=sys.stderr)
+        report["chart"] = measure_chart(index, queries, repeats)
+        show_chart(report)
 
         print("cli ...", file=sys.stderr)
         report["cli"] = measure_cli(index, 5 if quick else 10)

@@ -1,4 +1,4 @@
-"""Full-text search over the White House briefing-room archive.
+"""Full-text search over archives of documents: the White House briefing room, and any other.
 
 The library under the `search` command and the web page:
 

@@ -77,7 +77,7 @@ def run_batch(
     if format not in FORMATS:
         raise QueryError(f"unknown format {format!r}; use one of: {', '.join(FORMATS)}")
     started = time.perf_counter()
-    write = _writer(format, out)
+    write = writer(format, out)
     count = rows = failed = 0
     with open_index(index) as ix:
         for qid, text in queries:
@@ -109,7 +109,7 @@ def run_batch(
     return BatchReport(count, rows, failed, round(time.perf_counter() - started, 3))
 
 
-def _writer(format: str, out: TextIO) -> Callable[[str, str, Hit], None]:
+def writer(format: str, out: TextIO) -> Callable[[str, str, Hit], None]:
     if format == "trec":
         def write_trec(qid: str, text: str, hit: Hit) -> None:
             docid = hit.doc_id or hit.path

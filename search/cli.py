@@ -26,6 +26,7 @@ Examples:
   search query "DPRK Russia"
   search index --archive ../shared/archive --index /tmp/wh-index
   search query --index /tmp/wh-index "NATO Indo-Pacific partners" --since 2024-01-01
+  search trends Ukraine Gaza --by year   # matches per year, compared
   search serve                          # the search page on http://127.0.0.1:8000
 """
 
@@ -245,13 +246,21 @@ def stats_command(index_dir, top, json_):
 @cli.command("show")
 @click.argument("path")
 @_index_option
+@click.option("--cite", type=click.Choice(["chicago", "apa", "bibtex"]), is_flag=False, flag_value="chicago",
+              help="Print a citation instead (Chicago when no style is named), accessed today.")
 @_json_option
-def show_command(path, index_dir, json_):
-    """Print one document, by its path in the archive, as it was indexed."""
+def show_command(path, index_dir, cite, json_):
+    """Print one document, by its path in the archive, as it was indexed (or cite it:
+    search show PATH --cite apa; the issuing office is search.toml's [site] office)."""
     from .searching import open_index
 
     with open_index(_index_path(index_dir)) as ix:
         document = ix.document(path)
+    if cite:
+        from .citations import cite as citation
+
+        click.echo(_shown(citation(document, cite, _config(None, _index_path(index_dir)).office)))
+        return
     if json_:
         from .serialize import to_dict
 
@@ -263,6 +272,35 @@ def show_command(path, index_dir, json_):
         click.echo(_shown(document.source_url))
     click.echo(f"path: {_printable(document.path)}\n")
     click.echo(_shown(document.body))
+
+
+@cli.command("trends")
+@click.argument("queries", nargs=-1, required=True)
+@_index_option
+@click.option("--by", type=click.Choice(["month", "year", "decade"]), help="Count by this period [default: months over five years or less, else years, else decades].")
+@click.option("--per-thousand", "per_thousand", is_flag=True, help="Matches per 1,000 documents of each period, not counts.")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only documents with this tag (repeat for any of several).")
+@click.option("--since", metavar="YYYY-MM-DD", help="Only documents dated on or after this day.")
+@click.option("--until", metavar="YYYY-MM-DD", help="Only documents dated on or before this day.")
+@click.option("--speaker", "speakers", multiple=True, metavar="NAME", help="Only the words this person spoke.")
+@click.option("--collection", "collections", multiple=True, metavar="NAME", help="Only documents of this collection (repeat for any of several).")
+@click.option("--where", "where", multiple=True, metavar="KEY=VALUE", help="Only documents whose declared facet KEY has VALUE (repeat).")
+@_json_option
+def trends_command(queries, index_dir, by, per_thousand, tags, since, until, speakers, collections, where, json_):
+    """How many documents each search finds per month, year or decade (up to four searches,
+    compared on one axis; "" counts every document). The counts are what `search query`
+    counts in each period."""
+    from .searching import open_index
+
+    with open_index(_index_path(index_dir)) as ix:
+        trend = ix.trends(list(queries), tags=tags, since=since, until=until, speakers=speakers, by=by,
+                          collections=collections, filters=_pairs(where))
+    if json_:
+        from .serialize import to_dict
+
+        click.echo(_json(to_dict(trend)))
+    else:
+        _print_trend(trend, per_thousand, bars=sys.stdout.isatty())
 
 
 @cli.command("batch")
@@ -431,6 +469,36 @@ def _print_results(results) -> None:
                          ("Collections", results.collections), *declared]:
         if counts:
             click.echo(f"\n{name}: " + ", ".join(f"{_printable(c.value)} ({c.count:,})" for c in counts[:12]))
+
+
+def _print_trend(trend, per_thousand: bool, bars: bool) -> None:
+    """A row per period, a column per search; on a terminal, a bar of block characters too."""
+    names = [_printable(series.query) or "(all)" for series in trend.series]
+    values = [[p.per_thousand if per_thousand else p.count for p in series.points] for series in trend.series]
+    top = max((v for column in values for v in column), default=0) or 1
+    width = max(4, 40 // len(names)) if bars else 0
+    cells = [max(len(name), 8) for name in names]
+    click.echo(f"{trend.by:8} " + " ".join(f"{name:>{cell}}" + " " * (width + 1 if bars else 0) for name, cell in zip(names, cells)).rstrip())
+    for row, label in enumerate(trend.labels):
+        line = []
+        for column, cell in zip(values, cells):
+            value = column[row]
+            text = f"{value:>{cell},.1f}" if per_thousand else f"{value:>{cell},}"
+            line.append(text + (" " + _bar(value, top, width) if bars else ""))
+        click.echo(f"{label:8} " + " ".join(line).rstrip())
+    for series, name in zip(trend.series, names):
+        undated = f" ({series.undated:,} undated, not counted)" if series.undated else ""
+        click.echo(f"{name}: {series.total:,} match{'' if series.total == 1 else 'es'}{undated}")
+
+
+_EIGHTHS = " ▏▎▍▌▋▊▉"
+
+
+def _bar(value: float, top: float, width: int) -> str:
+    """`value` out of `top` as a bar `width` characters long at most, in eighths of a block."""
+    eighths = round(8 * width * value / top) if top else 0
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
 
 
 def _marked(text: str, matches: list[list[int]]) -> str:

@@ -36,6 +36,8 @@ class Selection:
     note: str | None = None  # what the matches are, when not what was asked (date order)
     counts: dict[str, Counter] = field(default_factory=dict)
     folded: int = 0  # copies left out, shown as "also filed as" under their group's best
+    unfolded: executor.Matches | None = None  # the matches before copies were folded (a trend counts
+    group: np.ndarray | None = None  # each group once in every period): and each document's group
 
 
 def check_filters(reader, tags, since: str | None, until: str | None, collections, facets) -> tuple[Filters, list[str]]:
@@ -111,6 +113,7 @@ def select(columns: Callable[[], Columns], matches: executor.Matches, wanted: Fi
         keep = np.logical_and.reduce(list(masks.values()))
         matches = executor.Matches(matches.docnums[keep], matches.scores[keep])
     if groups is not None:
+        chosen.unfolded, chosen.group = matches, groups.group
         positions = groups.fold(matches.docnums, matches.scores)
         chosen.folded = len(matches.docnums) - len(positions)
         matches = executor.Matches(matches.docnums[positions], matches.scores[positions])

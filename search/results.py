@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from .highlighting import Snippet
 from .scoring import Explanation
 from .settings import MAX_FACET_VALUES
+from .trends import Trend
 
 
 @dataclass
@@ -58,6 +59,7 @@ class SearchResults:
     reading: list[str] | None = None  # how the query was read, when asked (explain=True)
     note: str | None = None  # what the results are, when it is not what was asked (date order)
     search_instead: str | None = None  # when corrected: the words typed, to run as they are (exact=True)
+    timeline: Trend | None = None  # the matches by period, when asked (timeline=True)
     collections: list[FacetCount] | None = None  # counts by collection (with facets=True)
     facets: dict[str, list[FacetCount]] | None = None  # counts by each declared facet's values (with facets=True)
     hints: list[str] = field(default_factory=list)  # why a filter finds nothing: a value no document has

@@ -28,7 +28,7 @@ from whoosh import query
 from whoosh.collectors import UnlimitedCollector
 
 from . import deadline as deadlines
-from . import executor, lexicon, storage
+from . import executor, lexicon, storage, trends
 from .columns import Columns, Filters, read_groups
 from .documents import Document
 from .duplicates import Groups, load_groups
@@ -131,6 +131,7 @@ class SearchIndex:
         collections: list[str] | tuple[str, ...] = (),
         filters: Mapping[str, Sequence[str]] | None = None,
         keep_duplicates: bool = False,
+        timeline: bool = False,
     ) -> SearchResults:
         """Run one query. Raises QueryError for a query or an option that cannot be read (and
         QueryTooCostly, one of them, for a query past the work budget), and QueryTimeout when
@@ -140,22 +141,20 @@ class SearchIndex:
         words to what those people said, as `speaker:NAME` does; `collections` and `filters`
         (declared facets' values, as {"president": ["Abraham Lincoln"]}) narrow the documents,
         as `collection:NAME` and `president:"Abraham Lincoln"` do. Copies of one document are
-        shown once, unless `keep_duplicates`."""
+        shown once, unless `keep_duplicates`. With `timeline`, the results count the matches by
+        period (`trends`), from the same matches as `total`."""
         if deadline is None:
             deadline = deadlines.current() or (deadlines.Deadline(self.budget.seconds) if self.budget.seconds else None)
         with deadlines.running(deadline):
             started = time.perf_counter()
             if sort not in SORTS:
                 raise QueryError(f"unknown sort {sort!r}; use one of: {', '.join(SORTS)}")
-            if not isinstance(page, int) or page < 1:
-                raise QueryError("page must be a positive whole number")
-            if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-                raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+            _check_page(page, limit)
             wanted, hints = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
             parsed, postings = self._read(text, speakers)
             costly = postings > self.budget.costly_postings or parsed.expanded > self.budget.costly_words
             run = functools.partial(self._run, wanted=wanted, sort=sort, page=page, limit=limit, facets=facets,
-                                    snippets=snippets, explain=explain, fold=not keep_duplicates)
+                                    snippets=snippets, explain=explain, fold=not keep_duplicates, timeline=timeline)
             with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():
                 results = run(parsed)
                 suggestion = self.suggest(text)
@@ -174,8 +173,44 @@ class SearchIndex:
             results.corrected = corrected
             results.search_instead = text if corrected else None
             results.hints = hints + parsed.hints
+            if results.timeline is not None:  # named as typed (the parsed text has its speaker: words)
+                results.timeline.series[0].query = results.suggestion if corrected and results.suggestion else text
             results.seconds = round(time.perf_counter() - started, 4)
             return results
+
+    def browse(self, *, tags: list[str] | tuple[str, ...] = (), since: str | None = None, until: str | None = None,
+               collections: list[str] | tuple[str, ...] = (), filters: Mapping[str, Sequence[str]] | None = None,
+               page: int = 1, limit: int = DEFAULT_LIMIT, facets: bool = False, timeline: bool = False,
+               keep_duplicates: bool = False) -> SearchResults:
+        """Every document within the filters, newest first: the search page without words."""
+        _check_page(page, limit)
+        started = time.perf_counter()
+        wanted, hints = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
+        results = self._run(None, wanted=wanted, sort="newest", page=page, limit=limit, facets=facets, snippets=True,
+                            explain=False, fold=not keep_duplicates, timeline=timeline)
+        results.hints = hints
+        results.seconds = round(time.perf_counter() - started, 4)
+        return results
+
+    def trends(self, texts: list[str] | tuple[str, ...], *, tags: list[str] | tuple[str, ...] = (),
+               since: str | None = None, until: str | None = None, speakers: list[str] | tuple[str, ...] = (),
+               collections: list[str] | tuple[str, ...] = (), filters: Mapping[str, Sequence[str]] | None = None,
+               by: str | None = None) -> trends.Trend:
+        """Each search's matches by month, year or decade (`by`; chosen from their span when
+        None), on one axis: the documents its `total` counts. An empty text counts every
+        document within the filters."""
+        if not 1 <= len(texts) <= trends.MAX_QUERIES:
+            raise QueryError(f"a trend compares 1 to {trends.MAX_QUERIES} searches, not {len(texts)}")
+        trends.check_by(by)
+        wanted, _ = check_filters(self._searcher.reader(), tags, since, until, collections, filters)
+        read = [self._read(text, speakers) if text else (None, 0) for text in texts]
+        costly = any(p is not None and (n > self.budget.costly_postings or p.expanded > self.budget.costly_words) for p, n in read)
+        deadline = deadlines.current()
+        with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():  # as search() is
+            chosen = [self._select(p, wanted, "relevance", False) for p, _ in read]
+        group = next((c.group for c in chosen if c.group is not None), None)  # when the archive has copies
+        matched = [(c.unfolded if c.unfolded is not None else c.matches).docnums for c in chosen]
+        return trends.build(texts, matched, self.columns(), by, group)
 
     def _read(self, text: str, speakers: list[str] | tuple[str, ...] = ()) -> tuple[ParsedQuery, int]:
         """The query read, and its cost: the postings it will read, checked against the
@@ -206,8 +241,8 @@ class SearchIndex:
         found = sorted((docnum, score) for score, docnum in collector.results().top_n)
         return None, executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
 
-    def _run(self, parsed: ParsedQuery, *, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
-             snippets: bool, explain: bool, fold: bool) -> SearchResults:
+    def _run(self, parsed: ParsedQuery | None, *, wanted: Filters, sort: str, page: int, limit: int, facets: bool,
+             snippets: bool, explain: bool, fold: bool, timeline: bool = False) -> SearchResults:
         """One scored pass over every match; filters, counts and date order are then applied to
         the matched documents, so the total and the facets cost no second query."""
         chosen = self._select(parsed, wanted, sort, facets, fold)
@@ -218,9 +253,9 @@ class SearchIndex:
             order = executor.best(matches, page * limit) if first < total else np.zeros(0, np.int64)
         else:
             order = self.columns().date_order(matches.docnums, matches.scores, newest=sort == "newest")
-        marker = Marker(parsed.stems, parsed.phrases)
-        marker.speakers = frozenset(parsed.named_speakers)
-        plan = make_plan(parsed.query, self._searcher, self.ranking) if explain else None
+        marker = Marker(parsed.stems, parsed.phrases) if parsed is not None else Marker(set(), set())
+        marker.speakers = frozenset(parsed.named_speakers) if parsed is not None else frozenset()
+        plan = make_plan(parsed.query, self._searcher, self.ranking) if explain and parsed is not None else None
         hits = []
         for rank, position in enumerate(order[first : first + limit], start=first + 1):
             deadlines.check()
@@ -230,7 +265,7 @@ class SearchIndex:
                 hit.explanation = executor.explain(plan, self._searcher, docnum)
             hits.append(hit)
         return SearchResults(
-            query=parsed.text, total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
+            query=parsed.text if parsed is not None else "", total=total, page=page, pages=max(1, -(-total // limit)), limit=limit, sort=sort,
             suggestion=None, corrected=False, seconds=0.0, results=hits,
             tags=top_counts(counts["tags"]) if facets else None,
             years=year_facet(counts["years"], wanted) if facets else None,
@@ -238,21 +273,29 @@ class SearchIndex:
             collections=top_counts(counts["collection"]) if facets and "collection" in counts else None,
             facets={k: top_counts(counts[k]) for k in declared(self.schema)} if facets else None,
             folded=chosen.folded,
-            reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed)) if explain else None,
+            reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed))
+            if explain and parsed is not None else None,
             note=chosen.note,
+            timeline=trends.build([parsed.text if parsed is not None else ""],
+                                  [(chosen.unfolded if chosen.unfolded is not None else matches).docnums],
+                                  self.columns(), group=chosen.group) if timeline else None,
         )
 
-    def _select(self, parsed: ParsedQuery, wanted: Filters, sort: str, facets: bool, fold: bool = True) -> Selection:
+    def _select(self, parsed: ParsedQuery | None, wanted: Filters, sort: str, facets: bool, fold: bool = True) -> Selection:
         """The documents a search finds, scored, after its filters and with copies folded: what
         its `total` counts (and a trend over time counts by period), with the facet counts when
-        asked (narrowing.py)."""
-        plan, matches = self._scored(parsed.query)
+        asked (narrowing.py). With no query (None): every live document, scored 0, for browsing."""
+        plan, matches = self._scored(parsed.query) if parsed is not None else (None, self._every())
         note = None
         if sort != "relevance" and plan is not None:
             matches, note = self._every_word(plan, matches)
         chosen = select(self.columns, matches, wanted, self._searcher.reader(), facets, self.groups() if fold else None)
         chosen.note = note
         return chosen
+
+    def _every(self) -> executor.Matches:
+        docnums = np.flatnonzero(self.columns().live).astype(np.int64)
+        return executor.Matches(docnums, np.zeros(len(docnums), np.float64))
 
     def _every_word(self, plan: Node, matches: executor.Matches) -> tuple[executor.Matches, str | None]:
         """Sorted by date, plain words mean every word: an OR of them would list, newest first,
@@ -471,6 +514,13 @@ class _TimedCollector(UnlimitedCollector):
 def _first(values) -> str | None:
     """The one value of a single-valued value field (stored as a list)."""
     return str(values[0]) if values else None
+
+
+def _check_page(page: int, limit: int) -> None:
+    if not isinstance(page, int) or page < 1:
+        raise QueryError("page must be a positive whole number")
+    if not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
 
 
 def _left_out(parsed: ParsedQuery) -> list[str]:

@@ -162,7 +162,7 @@ def test_keyboard_alone_can_search_filter_and_page(server, page):
     page.keyboard.type("budget")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"\?q=budget"))
-    for _ in range(40):  # tab to the first year filter
+    for _ in range(60):  # tab to the first year filter
         page.keyboard.press("Tab")
         if page.evaluate("document.activeElement.closest('.years') !== null"):
             break
@@ -208,7 +208,7 @@ def test_a_document_from_a_search_marks_the_words_and_scrolls_to_the_first(serve
 
 
 def test_a_hostile_document_runs_no_script_anywhere(server, page):
-    checks = "() => ({pwned: typeof window.__pwned, injected: document.querySelectorAll('svg, img, iframe, script:not([src]), [onload], [onerror], a[href^=\"javascript:\"]').length})"
+    checks = "() => ({pwned: typeof window.__pwned, injected: document.querySelectorAll('svg:not(.chart-svg), img, iframe, script:not([src]), [onload], [onerror], a[href^=\"javascript:\"]').length})"
     page.goto(server["url"] + "?q=Russia+sanctions")
     assert HOSTILE in [path for path, _ in results(page)]
     assert page.locator(f'li.result[data-path="{HOSTILE}"] h3').inner_text().startswith("<script>window.__pwned=1</script>")
@@ -240,3 +240,148 @@ def test_screenshots_and_no_sideways_scroll_on_a_phone(server, page, tmp_path):
     for shot in (desktop, phone):
         assert shot.exists() and shot.stat().st_size > 10_000
     assert page.errors == []
+
+
+# --- The chart, the feed link, citations, the phone layout, axe ---------------------------------
+
+
+def bar_data(page) -> list[dict]:
+    return page.eval_on_selector_all(
+        "svg.chart-svg a.bar-link rect",
+        "els => els.map(r => ({since: r.dataset.since, until: r.dataset.until, count: Number(r.dataset.count),"
+        " height: r.getBoundingClientRect().height, cls: r.getAttribute('class')}))",
+    )
+
+
+def test_the_chart_draws_a_bar_per_period_and_a_bar_narrows_the_search(server, page):
+    page.goto(server["url"] + "?q=budget")
+    bars = bar_data(page)
+    timeline = api(server, "q=budget")["timeline"]["series"][0]
+    assert [(b["since"], b["count"]) for b in bars] == [(p["since"], p["count"]) for p in timeline["points"] if p["count"]]
+    assert all(b["height"] > 0 for b in bars)
+    tallest = max(bars, key=lambda b: b["count"])
+    assert tallest["height"] == max(b["height"] for b in bars)
+    page.locator(f'svg.chart-svg rect[data-since="{tallest["since"]}"]').click()
+    page.wait_for_url(re.compile(r"since="))
+    assert params(page.url)["since"] == [tallest["since"]] and params(page.url)["until"] == [tallest["until"]]
+    assert page.inner_text(".summary .count").startswith(f"{tallest['count']} result")
+    assert page.errors == []
+
+
+def test_the_chart_table_toggles_without_script(server, browser):
+    context = browser.new_context(viewport=DESKTOP, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server["url"] + "?q=budget")
+        table = page.locator(".chart-table table")
+        assert not table.is_visible()
+        page.locator(".chart-table summary").click()
+        assert table.is_visible()
+        rows = page.locator(".chart-table tbody tr").count()
+        assert rows == len(api(server, "q=budget")["timeline"]["series"][0]["points"])
+    finally:
+        context.close()
+
+
+def test_a_trends_comparison_draws_each_search_in_its_colour(server, page):
+    page.goto(server["url"] + "trends?q=budget&q=Russia&per=1000")
+    classes = {b["cls"] for b in bar_data(page)}
+    assert classes == {"bar s0", "bar s1"}
+    assert page.locator(".legend li").all_inner_texts() == ["budget", "Russia"]
+    colours = page.eval_on_selector_all("svg.chart-svg rect.bar", "els => [...new Set(els.map(e => getComputedStyle(e).fill))]")
+    assert len(colours) == 2
+    page.locator("svg.chart-svg rect.s1").first.click()
+    page.wait_for_url(re.compile(r"q=Russia.*since="))
+    assert results(page)
+
+
+def test_the_results_page_links_its_feed(server, page):
+    page.goto(server["url"] + "?q=budget")
+    href = page.get_attribute('link[rel=alternate][type="application/atom+xml"]', "href")
+    assert page.get_attribute("p.follow a >> text=Follow this search", "href") == href
+    with urllib.request.urlopen(server["url"] + href.lstrip("/"), timeout=10) as response:
+        assert response.headers["Content-Type"].startswith("application/atom+xml")
+        assert b"<feed" in response.read()
+
+
+def test_the_citation_box_opens_with_the_three_styles(server, page):
+    page.goto(server["url"] + f"doc/{LONG}")
+    chicago = page.locator('.citation[data-style="chicago"]')
+    assert not chicago.is_visible()
+    page.locator(".cite summary").click()
+    assert chicago.is_visible()
+    # No search.toml names this archive's office: each style starts with the title.
+    assert chicago.inner_text().startswith("“Remarks on Infrastructure.” May 5, 2024. Accessed ")
+    assert page.locator('.citation[data-style="bibtex"]').inner_text().startswith("@misc{doc2024remarks,")
+    assert page.locator('.citation[data-style="apa"]').inner_text() == "Remarks on Infrastructure. (2024, May 5)."
+
+
+def test_on_a_phone_the_first_result_is_on_the_first_screen(server, page):
+    page.set_viewport_size(PHONE)
+    for url in ("?q=budget", "?q=budget&tag=press-briefings", "?tag=press-briefings"):
+        page.goto(server["url"] + url)
+        first = page.locator("li.result").first.bounding_box()
+        filters = page.locator("aside.filters").bounding_box()
+        assert first["y"] + 40 < PHONE["height"], (url, first)  # its title is in view
+        assert filters["y"] > first["y"]  # the filters follow the results
+        page.locator("a.refine-link").click()
+        assert page.evaluate("document.activeElement.id") == "filters" or page.evaluate("window.scrollY") > 0
+
+
+def test_skip_to_results_takes_the_keyboard_to_the_first_result(server, page):
+    page.goto(server["url"] + "?q=budget")
+    wait_for_autofocus(page)  # where a keyboard user starts: the search box; the skip links come before it
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to results"
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top") >= 0  # shown when focused
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('li.result') !== null")
+
+
+AXE_PAGES = ["", "?q=budget", "?q=budget&tag=press-briefings&page=2", "?tag=blog", "?q=nothingmatcheszz",
+             "trends", "trends?q=budget&q=Russia&per=1000", f"doc/{LONG}?q=zeppelin", "doc/no/such.md", "?q=budget&since=2024-13-01"]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_finds_no_serious_or_critical_issue_on_any_page(server, browser, viewport):
+    axe = pytest.importorskip("axe_playwright_python.sync_playwright").Axe()
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    try:
+        found = {}
+        for url in AXE_PAGES:
+            page.goto(server["url"] + url)
+            violations = axe.run(page).response["violations"]
+            serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in violations
+                       if v["impact"] in ("serious", "critical")]
+            if serious:
+                found[url] = serious
+        assert found == {}
+        # Each page kind was checked, the chart among them.
+        page.goto(server["url"] + "?q=budget")
+        assert page.locator("svg.chart-svg").count() == 1
+    finally:
+        context.close()
+
+
+def contrast(foreground: list[float], background: list[float]) -> float:
+    def luminance(rgb: list[float]) -> float:
+        parts = [c / 255 for c in rgb[:3]]
+        parts = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_the_greyed_out_previous_keeps_its_contrast(server, page):
+    page.goto(server["url"] + "?q=budget")
+    style = page.eval_on_selector(
+        ".pagination .prev.disabled",
+        "e => { const s = getComputedStyle(e); return {color: s.color, background: s.backgroundColor, opacity: s.opacity}; }",
+    )
+    numbers = [[float(x) for x in re.findall(r"[\d.]+", style[key])] for key in ("color", "background")]
+    assert style["opacity"] == "1"
+    assert contrast(*numbers) >= 4.5  # it was 2.62:1, faded by opacity

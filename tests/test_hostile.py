@@ -135,6 +135,7 @@ def test_the_description_matches_the_app(client):
     check_answer(client.get("/api/search?q=Russia"), "/api/search")
     check_answer(client.get(f"/api/doc/{NATO}"), "/api/doc/{path}")
     check_answer(client.get("/api/overview"), "/api/overview")
+    check_answer(client.get("/api/trends?q=Russia&q=sanctions"), "/api/trends")
     check_answer(client.get(f"/doc/{NATO}?q=Russia"), "/doc/{path}")
 
 
@@ -175,10 +176,10 @@ def _encode(value) -> str:
 
 
 @st.composite
-def api_search_requests(draw) -> str:
-    """A query string for /api/search: each described parameter absent, once, or repeated."""
+def api_search_requests(draw, path: str = "/api/search") -> str:
+    """A query string for /api/search (or `path`): each described parameter absent, once, or repeated."""
     pairs = []
-    for parameter in SPEC["paths"]["/api/search"]["get"]["parameters"]:
+    for parameter in SPEC["paths"][path]["get"]["parameters"]:
         values = draw(st.lists(_value(parameter["schema"]), max_size=3))
         for value in values:
             for item in value if isinstance(value, list) else [value]:
@@ -201,6 +202,12 @@ PATHS = st.one_of(
 @given(query=api_search_requests())
 def test_fuzzed_searches_answer_as_described(client, query):
     check_answer(client.get(f"/api/search?{query}"), "/api/search")
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(query=api_search_requests("/api/trends"))
+def test_fuzzed_trends_answer_as_described(client, query):
+    check_answer(client.get(f"/api/trends?{query}"), "/api/trends")
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -338,7 +345,7 @@ CHROMIUM = "/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None
 needs_browser = pytest.mark.skipif(sync_playwright is None or CHROMIUM is None,
                                    reason="needs playwright and /usr/bin/chromium (apt-get install chromium)")
 INJECTED = ("() => ({pwned: typeof window.__pwned, injected: document.querySelectorAll("
-            "'svg, img, iframe, object, embed, script:not([src]), [onload], [onerror], [onmouseover], "
+            "'svg:not(.chart-svg), img, iframe, object, embed, script:not([src]), [onload], [onerror], [onmouseover], "
             "a[href^=\"javascript:\"]').length})")
 PAYLOAD = '<script>window.__pwned=1</script>"><svg onload=window.__pwned=1><img src=x onerror=window.__pwned=1>'
 

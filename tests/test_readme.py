@@ -27,8 +27,13 @@ def test_the_quick_start_is_two_commands():
     assert len(commands) == 2
     assert all("\n" not in c for c in commands)
     main, tests = commands
-    assert main.startswith("pip install . && ")
+    assert main.startswith("python3 -m venv .venv && . .venv/bin/activate && pip install . && ")
     assert "pytest" in tests and "'.[test]'" in tests
+
+
+def test_ci_makes_the_quick_starts_virtual_environment():
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 -m venv .venv" in ci and ". .venv/bin/activate" in ci
 
 
 def test_ci_runs_the_readmes_test_command():
@@ -43,7 +48,8 @@ def test_the_main_job_runs_as_written_with_the_installed_command(tmp_path):
     if executable is None:
         pytest.skip("the search command is not installed (pip install . puts it on PATH)")
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
-    steps = quick_start()[0].split(" && ")[1:]
+    steps = [step for step in quick_start()[0].split(" && ") if step.startswith("search ")]
+    assert len(steps) == 2
     outputs = []
     for step in steps:
         argv = shlex.split(step)
@@ -57,13 +63,13 @@ def test_the_main_job_runs_as_written_with_the_installed_command(tmp_path):
 
 def synopses() -> list[list[str]]:
     """The `search COMMAND ARG [--option ...]` usage lines of the README (not its pasted output)."""
-    lines = re.findall(r"^search (\w+) ([A-Z]+ )?(\[.+)$", README, re.MULTILINE)
+    lines = re.findall(r"^search (\w+) ([A-Z]+(?:\.\.\.)? )?(\[.+)$", README, re.MULTILINE)
     lines = [(command, rest) for command, _, rest in lines]
     return [[command, *re.findall(r"--[a-z]+", rest)] for command, rest in lines]
 
 
 def test_the_readme_documents_every_command():
-    assert {s[0] for s in synopses()} >= {"index", "query", "show", "batch"}
+    assert {s[0] for s in synopses()} >= {"index", "query", "show", "batch", "trends"}
 
 
 @pytest.mark.parametrize("synopsis", synopses(), ids=lambda s: s[0])
@@ -84,3 +90,58 @@ def test_every_guarantee_points_at_tests_that_exist():
         named = re.findall(r"`(?:[\w/.]+::)?(test_\w+)`", row.rsplit(" | ", 1)[1])
         assert named, row[:60]
         assert set(named) <= defined, (row[:60], set(named) - defined)
+
+
+# --- The pasted runs over the full archive -------------------------------------------------------
+
+
+def examples() -> list[tuple[str, str | None, list[str]]]:
+    """The README's pasted runs of a command over the full archive's index (`--index
+    /tmp/wh-index`): (command line, what it reads on stdin, output lines). Rebuilds are left
+    out (their times are the whole output), and so is --explain (all scores)."""
+    found = []
+    for block in re.findall(r"```\n(\$ .*?)```", README, re.DOTALL):
+        first, *output = block.rstrip("\n").split("\n")
+        command, stdin = first[2:], None
+        if "--index /tmp/wh-index " not in command + " " or command.split()[:2] in (["search", "index"], ["search", "serve"]) or "--explain" in command:
+            continue
+        if command.startswith("printf "):
+            printed, command = command.split(" | ", 1)
+            stdin = shlex.split(printed)[1].encode().decode("unicode_escape")
+        if command.startswith("search "):
+            found.append((command, stdin, output))
+    return found
+
+
+def score_free(line: str) -> str:
+    """A line of output without what changes from run to run or with a ranking's weights:
+    times, and the scores of a TREC run."""
+    line = re.sub(r"\(\d+\.\d+ s\)", "(… s)", line)
+    line = re.sub(r", \d+\.\d+ s$", ", … s", line)
+    return re.sub(r"^(\S+ Q0 \S+ \d+) \d+\.\d+ (\S+)$", r"\1 … \2", line)
+
+
+def test_the_readme_pastes_runs_of_the_commands():
+    commands = {command.split()[1] for command, _, _ in examples()}
+    assert commands >= {"query", "show", "batch", "stats", "trends"}
+
+
+@pytest.mark.archive
+@pytest.mark.parametrize("command, stdin, expected", examples(), ids=lambda v: v if isinstance(v, str) and v.startswith("search") else "")
+def test_each_pasted_run_is_what_the_command_prints(archive_index, command, stdin, expected):
+    """Each line as pasted (of a line ending in `...`, only its start, and the output may go
+    on after it; a line of `...` ends the comparison), times and scores aside."""
+    argv = [str(archive_index) if word == "/tmp/wh-index" else word for word in shlex.split(command)[1:]]
+    result = CliRunner().invoke(cli, argv, input=stdin, env={"NO_COLOR": "1"})
+    assert result.exit_code == 0, result.output
+    actual = result.output.rstrip("\n").split("\n")
+    for n, line in enumerate(expected):
+        if line == "...":
+            return
+        assert n < len(actual), (command, line)
+        if line.endswith(" ..."):
+            assert score_free(actual[n]).startswith(score_free(line[:-4])), (command, n, actual[n])
+        else:
+            assert score_free(actual[n]) == score_free(line), (command, n)
+    if not expected[-1].endswith(" ..."):  # else the rest of the output is left out
+        assert len(actual) == len(expected), (command, actual[len(expected):][:3])

@@ -1,10 +1,15 @@
 """The routes: each reads its parameters, calls one `SearchIndex` method and renders the result.
 
-    GET /?q=&tag=&since=&until=&sort=&page=   the search page (the archive overview without q)
+    GET /?q=&tag=&since=&until=&sort=&page=   the search page, with its trend chart (without q:
+                                              the documents within the filters, newest first;
+                                              with no filter either, the archive's overview)
     GET /doc/<path>?q=                        one document, the query's words marked
     GET /api/search?...                       the search as JSON (the same parameters)
     GET /api/doc/<path>                       a document and the ones most like it, as JSON
     GET /api/overview                         what the archive holds, as JSON
+    GET /trends?q=&q=&per=1000&by=            up to four searches' matches over time, on one chart
+    GET /api/trends?...                       the same, as JSON
+    GET /export?q=&format=csv|jsonl           every match (at most EXPORT_CAP) as rows of `search batch`
 
 JSON answers share one envelope: `{"ok": true, ...}`, or `{"ok": false, "error": "..."}` with
 status 400 (bad parameters), 404 (unknown document) or 503 (no usable index).
@@ -15,7 +20,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from flask import Blueprint, Response, abort, current_app, jsonify, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from search import (
@@ -30,14 +46,17 @@ from search import (
     ServerBusy,
     to_dict,
 )
+from search import download as exporting
 from search.archive import path_problem
+from search.citations import citations
 from search.describe import Site, readable
 from search.facets import declared
 from search.narrowing import period_of
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
+from search.trends import BY, MAX_QUERIES
 
-from . import feeds, formatting
+from . import charts, feeds, formatting
 
 bp = Blueprint("web", __name__)
 
@@ -105,13 +124,30 @@ class Params:
         return params
 
     def search(self, ix: SearchIndex):
+        """The search, with its facets and its matches over time; without words but with a
+        category or a date, every document within them, newest first (browsing)."""
         if len(self.q) > MAX_QUERY_CHARS:
             raise QueryError(f"the query is too long ({len(self.q):,} characters; the limit is {MAX_QUERY_CHARS:,})")
+        if self.browsing:
+            return ix.browse(tags=self.tags, since=self.since or None, until=self.until or None, page=self.page,
+                             limit=self.limit, facets=True, timeline=True, collections=self.collections,
+                             filters=self.facets, keep_duplicates=self.keep_duplicates)
         return ix.search(
             self.q, tags=self.tags, since=self.since or None, until=self.until or None,
             sort=self.sort, page=self.page, limit=self.limit, facets=True, explain=self.explain, exact=self.exact,
             speakers=self.speakers, collections=self.collections, filters=self.facets, keep_duplicates=self.keep_duplicates,
+            timeline=True,
         )
+
+    @property
+    def browsing(self) -> bool:
+        """No words, but a category, a collection, a facet's value or dates: a list of
+        documents (a speaker alone is a search of what they said)."""
+        return not self.q and self.filtered and not self.speakers
+
+    def bar_url(self, since: str, until: str) -> str:
+        """This search narrowed to a period (within its own dates): a bar of its chart."""
+        return self.url(since=max(since, self.since) if self.since else since, until=min(until, self.until) if self.until else until)
 
     def args(self, **changes) -> dict:
         """The query-string arguments, defaults left out, with `changes` applied."""
@@ -226,8 +262,12 @@ def collection_name(name: str) -> str:
 def search():
     ix = _index()
     params = Params.read(request.args, declared(ix.schema))
-    if not params.q:
-        return render_template("home.html", params=params, overview=ix.overview())
+    if not params.q and not params.filtered:
+        overview, whole = ix.overview(), ix.trends([""])  # the archive by month, year or decade
+        years = ix.trends([""], by="decade" if whole.by == "decade" else "year").series[0].points
+        chart = charts.chart(whole, lambda _, point: params.bar_url(point.since, point.until))
+        return render_template("home.html", params=params, overview=overview, years=years, chart=chart,
+                               chart_caption="Documents over time")
     asked = params.page
     try:
         if params.problem:
@@ -239,9 +279,13 @@ def search():
     except QueryError as exc:
         return render_template("results.html", params=params, results=None, error=str(exc)), 400
     shown_query = results.suggestion if results.corrected and results.suggestion else params.q
+    chart = charts.chart(results.timeline, lambda _, point: params.bar_url(point.since, point.until)) \
+        if results.timeline is not None else None
     return render_template(
         "results.html", params=params, results=results, error=None, asked_page=asked, shown_query=shown_query,
-        sorts=[(s, SORT_LABELS.get(s, s)) for s in SORTS],
+        sorts=[(s, SORT_LABELS.get(s, s)) for s in SORTS] if not params.browsing else [], chart=chart,
+        export_cap=exporting.EXPORT_CAP,
+        chart_caption=("Matches" if params.q else "Documents") + " by " + (chart.by if chart else "month"),
     )
 
 
@@ -279,10 +323,75 @@ def document(path: str):
         q = ""
     body_marks = ix.mark(doc.body, q) if q else []
     return render_template(
-        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks),
+        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks), cite=citations(doc, _site(ix).office),
         title=formatting.pieces(doc.title, ix.mark(doc.title, q) if q else []),
         sections=formatting.sections(doc.body, body_marks, doc.turns),
     )
+
+
+@bp.get("/trends")
+def trends():
+    """Up to four searches' matches over time on one chart, as counts or per 1,000 documents."""
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
+    queries, by, per = [], None, False
+    try:
+        queries, by, per = _trend_args(request.args)
+        trend = ix.trends(queries, tags=params.tags, since=params.since or None, until=params.until or None,
+                          speakers=params.speakers, collections=params.collections, filters=params.facets,
+                          by=by) if queries else None
+    except QueryError as exc:
+        return render_template("trends.html", params=params, queries=queries, by=by, per=per, chart=None, error=str(exc),
+                               periods=BY), 400
+    chart = charts.chart(trend, lambda n, point: replace(params, q=queries[n]).bar_url(point.since, point.until),
+                         per_thousand=per) if trend is not None else None
+    return render_template("trends.html", params=params, queries=queries, by=by, per=per, chart=chart, error=None,
+                           periods=BY, chart_caption="Matches by " + (chart.by if chart else "month"))
+
+
+@bp.get("/export")
+def export():
+    """Every match of a search (at most EXPORT_CAP) as CSV or JSON lines: `search/download.py`.
+    The headers say how many there are and whether the export stops short."""
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
+    format_ = _text(request.args.get("format")) or "csv"
+    try:
+        if params.problem:
+            raise QueryError(params.problem)
+        if format_ not in exporting.FORMATS:
+            raise QueryError(f"format must be one of: {', '.join(exporting.FORMATS)}, not {format_[:30]!r}")
+        if not params.q and not params.filtered:
+            raise QueryError("an export needs a search, or a category or dates: /export?q=Ukraine&format=csv")
+        found = exporting.export(ix, params.q, tags=params.tags, since=params.since or None,
+                                 until=params.until or None, speakers=params.speakers, sort=params.sort,
+                                 collections=params.collections, filters=params.facets)
+    except QueryError as exc:
+        return Response(f"Error: {exc}\n", status=400, mimetype="text/plain")
+    headers = {
+        "Content-Disposition": f'attachment; filename="search-export.{format_}"',
+        "X-Export-Total": str(found.total), "X-Export-Rows": str(found.rows),
+        "X-Export-Truncated": "true" if found.truncated else "false", "X-Export-Cap": str(exporting.EXPORT_CAP),
+    }
+    mimetype = "text/csv" if format_ == "csv" else "application/x-ndjson"
+    return Response(stream_with_context(exporting.rows(found, format_)), mimetype=mimetype, headers=headers)
+
+
+def _trend_args(args) -> tuple[list[str], str | None, bool]:
+    """The searches of a trend (blank ones left out), its period and per=1000; QueryError for
+    more than four searches, or a value that is not one."""
+    queries = [q for q in (_text(v) for v in args.getlist("q")) if q]
+    if len(queries) > MAX_QUERIES:
+        raise QueryError(f"a chart compares at most {MAX_QUERIES} searches, not {len(queries)}")
+    if any(len(q) > MAX_QUERY_CHARS for q in queries):
+        raise QueryError(f"a query is too long (the limit is {MAX_QUERY_CHARS:,} characters)")
+    by = _text(args.get("by")) or None
+    if by is not None and by not in BY:
+        raise QueryError(f"by must be one of: {', '.join(BY)}, not {by[:30]!r}")
+    per = _text(args.get("per"))
+    if per not in ("", "1000"):
+        raise QueryError(f"per must be 1000 (matches per 1,000 documents of each period), not {per[:30]!r}")
+    return queries, by, per == "1000"
 
 
 # --- JSON ------------------------------------------------------------------------------------
@@ -319,6 +428,22 @@ def api_overview():
     site = _site(ix)
     return jsonify({"ok": True, **to_dict(ix.overview()),
                     "site": {"title": site.title, "description": site.description, "examples": site.examples}})
+
+
+@bp.get("/api/trends")
+def api_trends():
+    """The JSON twin of /trends: for each search, its periods and counts (and per 1,000)."""
+    ix = _index()
+    params = Params.read(request.args, declared(ix.schema))
+    try:
+        queries, by, _ = _trend_args(request.args)
+    except QueryError as exc:
+        return _json_error(400, str(exc))
+    if not queries:
+        return _json_error(400, "give one to four searches, as in /api/trends?q=Ukraine&q=Gaza")
+    trend = ix.trends(queries, tags=params.tags, since=params.since or None, until=params.until or None,
+                      speakers=params.speakers, collections=params.collections, filters=params.facets, by=by)
+    return jsonify({"ok": True, **to_dict(trend)})
 
 
 # --- Documents: paths ------------------------------------------------------
