@@ -6,17 +6,13 @@ and exit 1; a query or an option that cannot be read exits 2.
 
 from __future__ import annotations
 
-import json
 import os
-import re
-import shlex
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 
-from . import __version__, settings
+from . import __version__, settings, terminal
 from .errors import QueryError, SearchError
 
 EXAMPLES = """
@@ -121,16 +117,16 @@ def index_command(archives, index_dir, config_file, facets, update, no_speakers,
     config = _config(config_file, index_path)
     sources = settings.archive_sources(archives, config.archives)
     keys = list(facets) or list(config.facets) or (None if update else [])
-    with _progress(quiet) as progress:
+    with terminal.progress(quiet) as progress:
         if update:
             report = update_index(sources, index_path, progress=progress, facets=keys)
         else:
             report = build_index(sources or settings.archive_path(), index_path, progress=progress,
                                  speakers=not no_speakers, facets=keys or ())
     if json_:
-        click.echo(_json(to_dict(report)))
+        click.echo(terminal.as_json(to_dict(report)))
     else:
-        _print_report(report)
+        terminal.print_report(report)
 
 
 @cli.command("query")
@@ -173,9 +169,9 @@ def query_command(text, index_dir, limit, page, tags, since, until, sort, speake
     if json_:
         from .serialize import to_dict
 
-        click.echo(_json(to_dict(results)))
+        click.echo(terminal.as_json(to_dict(results)))
     else:
-        _print_results(results)
+        terminal.print_results(results)
 
 
 def _pairs(texts: tuple[str, ...]) -> dict[str, list[str]]:
@@ -212,8 +208,8 @@ def export_command(folder, index_dir, format_, name):
 
     with open_index(_index_path(index_dir)) as ix:
         report = export_opensearch(ix, Path(folder), check_name(name))
-    click.echo(f"Exported {_count(report.documents, 'document')} into {report.folder}: {report.definition} and "
-               f"{_count(len(report.files), 'bulk file')} ({', '.join(report.files)}).")
+    click.echo(f"Exported {terminal.count(report.documents, 'document')} into {report.folder}: {report.definition} and "
+               f"{terminal.count(len(report.files), 'bulk file')} ({', '.join(report.files)}).")
 
 
 @cli.command("stats")
@@ -231,16 +227,16 @@ def stats_command(index_dir, top, json_):
     if json_:
         from .serialize import to_dict
 
-        click.echo(_json(to_dict(stats)))
+        click.echo(terminal.as_json(to_dict(stats)))
         return
     click.echo(f"{'category':22} {'documents':>9} {'with turns':>10} {'text in turns':>13} {'by name':>8}")
     for row in stats.coverage:
         named = row.named / row.characters if row.characters else 0.0
-        click.echo(f"{_printable(row.category)[:22]:22} {row.documents:>9,} {row.documents_share:>10.1%} "
+        click.echo(f"{terminal.printable(row.category)[:22]:22} {row.documents:>9,} {row.documents_share:>10.1%} "
                    f"{row.text_share:>13.1%} {named:>8.1%}")
-    click.echo(f"\n{_count(stats.turns, 'turn')}; the speakers with the most:")
+    click.echo(f"\n{terminal.count(stats.turns, 'turn')}; the speakers with the most:")
     for name, turns in stats.speakers:
-        click.echo(f"  {turns:>7,}  {_printable(name)}")
+        click.echo(f"  {turns:>7,}  {terminal.printable(name)}")
 
 
 @cli.command("show")
@@ -259,19 +255,19 @@ def show_command(path, index_dir, cite, json_):
     if cite:
         from .citations import cite as citation
 
-        click.echo(_shown(citation(document, cite, _config(None, _index_path(index_dir)).office)))
+        click.echo(terminal.shown(citation(document, cite, _config(None, _index_path(index_dir)).office)))
         return
     if json_:
         from .serialize import to_dict
 
-        click.echo(_json(to_dict(document)))
+        click.echo(terminal.as_json(to_dict(document)))
         return
-    click.echo(click.style(_shown(document.title), bold=True))
-    click.echo(_shown(" · ".join(filter(None, [document.date or "undated", ", ".join(document.tags)]))))
+    click.echo(click.style(terminal.shown(document.title), bold=True))
+    click.echo(terminal.shown(" · ".join(filter(None, [document.date or "undated", ", ".join(document.tags)]))))
     if document.source_url:
-        click.echo(_shown(document.source_url))
-    click.echo(f"path: {_printable(document.path)}\n")
-    click.echo(_shown(document.body))
+        click.echo(terminal.shown(document.source_url))
+    click.echo(f"path: {terminal.printable(document.path)}\n")
+    click.echo(terminal.shown(document.body))
 
 
 @cli.command("trends")
@@ -298,9 +294,9 @@ def trends_command(queries, index_dir, by, per_thousand, tags, since, until, spe
     if json_:
         from .serialize import to_dict
 
-        click.echo(_json(to_dict(trend)))
+        click.echo(terminal.as_json(to_dict(trend)))
     else:
-        _print_trend(trend, per_thousand, bars=sys.stdout.isatty())
+        terminal.print_trend(trend, per_thousand, bars=sys.stdout.isatty())
 
 
 @cli.command("batch")
@@ -320,7 +316,7 @@ def batch_command(queries, index_dir, limit, format_, output, keep_duplicates):
     from .batch import read_queries, run_batch
 
     def report_error(qid: str, exc: Exception) -> None:
-        click.echo(_printable(f"query {qid}: {exc}"), err=True)
+        click.echo(terminal.printable(f"query {qid}: {exc}"), err=True)
 
     report = run_batch(
         _index_path(index_dir), read_queries(queries), output, limit=limit, format=format_,
@@ -356,182 +352,6 @@ def serve_command(index_dir, host, port, threads, processes, deadline, connectio
     limits = Limits(threads=threads, connection_limit=connection_limit, request_timeout=request_timeout,
                     deadline=deadline, costly_slots=costly_slots)
     serve(settings.index_path(index_dir), host=host, port=port, processes=processes, limits=limits)
-
-
-# --- Rendering -------------------------------------------------------------------------------
-
-
-class _progress:
-    """A Click progress bar on stderr, shown only on a terminal and without --quiet."""
-
-    def __init__(self, quiet: bool):
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.bar: Any = None
-
-    def __enter__(self):
-        return self.update if self.enabled else None
-
-    def update(self, done: int, total: int) -> None:
-        if self.bar is None:
-            self.bar = click.progressbar(length=total, label="Indexing", file=sys.stderr, show_pos=True)
-            self.bar.__enter__()
-        self.bar.update(done - self.bar.pos)
-
-    def __exit__(self, *exc):
-        if self.bar is not None:
-            self.bar.__exit__(*exc)
-
-
-def _print_report(report) -> None:
-    if report.mode == "up to date":
-        click.echo(f"The index at {report.index} is up to date ({_count(report.documents, 'document')}).")
-    elif report.mode == "update":
-        click.echo(
-            f"Updated {report.index}: {report.added:,} added, {report.updated:,} changed, "
-            f"{report.removed:,} removed; {_count(report.documents, 'document')} in {report.seconds:.1f} s."
-        )
-    else:
-        click.echo(
-            f"Indexed {_count(report.documents, 'document')} from {report.archive} "
-            f"into {report.index} in {report.seconds:.1f} s."
-        )
-    if len(report.collections) > 1:
-        click.echo(f"Collections: {', '.join(report.collections)}.")
-    if report.facets:
-        click.echo(f"Facets: {', '.join(report.facets)}.")
-    if report.duplicate_groups:
-        click.echo(f"Copies: {_count(report.duplicate_groups, 'group')} of documents with the same source URL or text "
-                   f"({report.duplicate_documents:,} documents); results show each group once.")
-    if report.note:
-        click.echo(f"Note: {report.note}.")
-    if report.skipped:
-        click.echo(f"Skipped {_count(len(report.skipped), 'file')}:")
-        for problem in report.skipped:
-            click.echo(f"  {_printable(problem.path)}: {_printable(problem.reason)}")
-    if report.warnings:
-        shown = report.warnings if len(report.warnings) <= 20 else report.warnings[:10]
-        click.echo(f"{_count(len(report.warnings), 'warning')}:")
-        for problem in shown:
-            click.echo(f"  {_printable(problem.path)}: {_printable(problem.reason)}")
-        if len(shown) < len(report.warnings):
-            click.echo(f"  ... and {len(report.warnings) - len(shown):,} more (--json lists them all)")
-
-
-def _count(n: int, noun: str, plural: str | None = None) -> str:
-    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"
-
-
-def _print_results(results) -> None:
-    query, suggestion = _printable(results.query), _printable(results.suggestion or "")
-    if results.corrected:
-        click.echo(f'No results for "{query}". Showing results for "{suggestion}".')
-        click.echo(f'Search instead for "{query}": search query --exact {shlex.quote(results.query)}')
-    elif results.suggestion:
-        click.echo(f"Did you mean: {suggestion}?")
-    for hint in results.hints:
-        click.echo(f"Note: {_printable(hint)}")
-    if not results.total:
-        click.echo(f'No results for "{query}".')
-        return
-    if results.note:
-        click.echo(_printable(results.note))
-    if results.reading:
-        click.echo("Read as:")
-        for line in results.reading:
-            click.echo("  " + _printable(line))
-        click.echo()
-    first = results.results[0].rank if results.results else 0
-    last = results.results[-1].rank if results.results else 0
-    shown = f"{first}-{last} of " if results.results else "none of "
-    click.echo(f"{shown}{_count(results.total, 'result')} ({results.seconds:.2f} s)")
-    for hit in results.results:
-        click.echo()
-        click.echo(f"{hit.rank:>3}. " + click.style(_printable(hit.title), bold=True))
-        click.echo("     " + _printable(" · ".join(filter(None, [hit.date or "undated", ", ".join(hit.tags)]))))
-        if hit.source_url:
-            click.echo("     " + _printable(hit.source_url))
-        who = click.style(_printable(hit.snippet.speaker) + ": ", bold=True) if hit.snippet.speaker else ""
-        click.echo("     " + who + _marked(hit.snippet.text, hit.snippet.matches))
-        click.echo("     " + click.style(f"path: {_printable(hit.path)}", dim=True))
-        if hit.copies:
-            click.echo("     " + click.style(f"also filed as: {_printable(', '.join(hit.copies))}", dim=True))
-        if hit.explanation is not None:
-            click.echo("     score:")
-            for line in hit.explanation.lines():
-                click.echo("       " + _printable(line))
-    if results.page < results.pages:
-        click.echo(f"\nMore: --page {results.page + 1}")
-    if results.folded:
-        click.echo(f"\n{_count(results.folded, 'copy', 'copies')} of matching documents folded into their groups "
-                   "(--keep-duplicates lists them).")
-    declared = [(key.replace("_", " ").capitalize(), counts) for key, counts in (results.facets or {}).items()]
-    for name, counts in [("Categories", results.tags), ("Years", results.years), ("Speakers", results.speakers),
-                         ("Collections", results.collections), *declared]:
-        if counts:
-            click.echo(f"\n{name}: " + ", ".join(f"{_printable(c.value)} ({c.count:,})" for c in counts[:12]))
-
-
-def _print_trend(trend, per_thousand: bool, bars: bool) -> None:
-    """A row per period, a column per search; on a terminal, a bar of block characters too."""
-    names = [_printable(series.query) or "(all)" for series in trend.series]
-    values = [[p.per_thousand if per_thousand else p.count for p in series.points] for series in trend.series]
-    top = max((v for column in values for v in column), default=0) or 1
-    width = max(4, 40 // len(names)) if bars else 0
-    cells = [max(len(name), 8) for name in names]
-    click.echo(f"{trend.by:8} " + " ".join(f"{name:>{cell}}" + " " * (width + 1 if bars else 0) for name, cell in zip(names, cells)).rstrip())
-    for row, label in enumerate(trend.labels):
-        line = []
-        for column, cell in zip(values, cells):
-            value = column[row]
-            text = f"{value:>{cell},.1f}" if per_thousand else f"{value:>{cell},}"
-            line.append(text + (" " + _bar(value, top, width) if bars else ""))
-        click.echo(f"{label:8} " + " ".join(line).rstrip())
-    for series, name in zip(trend.series, names):
-        undated = f" ({series.undated:,} undated, not counted)" if series.undated else ""
-        click.echo(f"{name}: {series.total:,} match{'' if series.total == 1 else 'es'}{undated}")
-
-
-_EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def _bar(value: float, top: float, width: int) -> str:
-    """`value` out of `top` as a bar `width` characters long at most, in eighths of a block."""
-    eighths = round(8 * width * value / top) if top else 0
-    full, part = divmod(eighths, 8)
-    return ("█" * full + (_EIGHTHS[part] if part else "")).ljust(width)
-
-
-def _marked(text: str, matches: list[list[int]]) -> str:
-    """The snippet with its matched words in bold colour (click.echo drops the codes when piped)."""
-    out, last = [], 0
-    for start, end in matches:
-        out.append(_printable(text[last:start]))
-        out.append(click.style(_printable(text[start:end]), fg="yellow", bold=True))
-        last = end
-    out.append(_printable(text[last:]))
-    return "".join(out)
-
-
-# C0 and C1 controls, undecodable bytes of a file name (lone surrogates), and line separators.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029]")
-
-
-def _printable(text: str) -> str:
-    """Text on one line, whatever characters it holds: control characters (ESC and BEL would
-    drive the terminal: clear it, hide text, set its title) and undecodable bytes of a file
-    name are shown as escapes."""
-    return _UNPRINTABLE.sub(lambda m: repr(m[0])[1:-1], text)
-
-
-def _shown(text: str) -> str:
-    """Text of several lines, each made printable: line breaks stay, nothing else that is not
-    printable reaches the terminal."""
-    return "\n".join(_printable(line) for line in text.split("\n"))
-
-
-def _json(data: object) -> str:
-    """Standard JSON: no NaN or Infinity, which strict parsers refuse."""
-    return json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False)
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 
+from whoosh.collectors import UnlimitedCollector
+
 from .errors import QueryTimeout, ServerBusy
 
 
@@ -99,3 +101,13 @@ def check() -> None:
     deadline = _current.get()
     if deadline is not None:
         deadline.check()
+
+
+class TimedCollector(UnlimitedCollector):
+    """Whoosh's collector of every match, checking the deadline as it goes."""
+
+    def collect(self, sub_docnum):
+        self._seen = getattr(self, "_seen", 0) + 1
+        if not self._seen & 1023:
+            check()
+        return super().collect(sub_docnum)

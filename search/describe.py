@@ -16,8 +16,9 @@ import numpy as np
 from .analysis import is_stop, text_analyzer
 from .config import SiteConfig
 from .errors import SearchError
+from .facets import declared
 from .postings import frequency
-from .results import ArchiveOverview
+from .results import ArchiveOverview, top_counts
 
 DEFAULT_TITLE = "Archive Search"
 EXAMPLES = 5
@@ -42,6 +43,24 @@ class Site:
 
     def collection(self, name: str) -> str:
         return self.collections.get(name) or readable(name)
+
+
+def overview(ix) -> ArchiveOverview:
+    """What an open index (`SearchIndex`) holds: documents, date range, categories, collections,
+    the declared facets and the groups of copies."""
+    columns = ix.columns()
+    reader = ix.searcher.reader()
+    live = np.flatnonzero(columns.live)
+    dated = live[columns.day[live] > 0]
+    first = columns.dates[int(dated[np.argmin(columns.day[dated])])] if len(dated) else None
+    last = columns.dates[int(dated[np.argmax(columns.day[dated])])] if len(dated) else None
+    return ArchiveOverview(
+        documents=len(live), first_date=first, last_date=last, tags=top_counts(columns.tag_counts(live)),
+        built=ix.meta.get("built"),
+        collections=top_counts(columns.value_counts(live, "collection", reader)) if "collection" in ix.schema else [],
+        facets=declared(ix.schema),
+        duplicate_groups=len(ix.groups().members),
+    )
 
 
 def readable(slug: str) -> str:

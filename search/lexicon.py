@@ -176,6 +176,25 @@ VARIANT_MIN_DOCUMENTS = 50
 VARIANT_MAX_DOCUMENTS = 10  # a word in more documents is no rare spelling
 
 
+def suggest_in(reader, text: str, lexicon: Lexicon, alias_stems: Callable[[tuple[str, ...]], list[tuple[str, ...]]]) -> str | None:
+    """The query with each word the archive lacks replaced by its nearest common word
+    (`Kishda` -> `Kishida`), and a rare spelling by a far more common one (`Zelensky` ->
+    `Zelenskyy`); None when there is nothing to change. A word an alias stands in for is
+    known when the alias is in the archive (`DPRK`, with "North Korea" there: not `DARK`)."""
+    from .postings import frequency
+
+    def held(stemmed: str) -> bool:
+        return bool(frequency(reader, "body", stemmed) or frequency(reader, "title", stemmed))
+
+    def known(stemmed: str) -> bool:
+        return held(stemmed) or any(all(held(s) for s in other) for other in alias_stems((stemmed,)))
+
+    def common(stemmed: str) -> bool:
+        return frequency(reader, "body", stemmed) + frequency(reader, "title", stemmed) >= 2 * VARIANT_MIN_DOCUMENTS
+
+    return suggest(text, lexicon, known, common)
+
+
 def suggest(text: str, lexicon: Lexicon, known: Callable[[str], bool],
             common: Callable[[str], bool] = lambda stemmed: False) -> str | None:
     """The query with each word the archive lacks (`known(stem)` is False) replaced by its

@@ -10,9 +10,11 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .documents import Document
 from .highlighting import Snippet
 from .scoring import Explanation
 from .settings import MAX_FACET_VALUES
+from .speakers import Turn
 from .trends import Trend
 
 
@@ -94,6 +96,22 @@ def finite(score: float) -> float:
 def stored_tags(stored: dict) -> list[str]:
     value = stored.get("tags") or ""
     return [t for t in value.split(",") if t]
+
+
+def first_value(values) -> str | None:
+    """The one value of a single-valued value field (stored as a list)."""
+    return str(values[0]) if values else None
+
+
+def stored_document(stored: dict, facets: list[str], copies: list[str]) -> Document:
+    """A document as the index stores it, with its declared `facets`' values and its `copies`."""
+    return Document(
+        path=stored["path"], title=stored.get("title", ""), date=stored.get("date"), tags=stored_tags(stored),
+        source_url=stored.get("source_url"), published_time=stored.get("published_time"),
+        modified_time=stored.get("modified_time"), body=stored_body(stored), doc_id=stored.get("doc_id"),
+        turns=[Turn(speaker, label, start, end, words) for speaker, label, start, words, end, *_ in stored.get("turns") or ()],
+        collection=first_value(stored.get("collection")), facets={k: list(stored.get(k) or ()) for k in facets}, copies=copies,
+    )
 
 
 def stored_body(stored: dict) -> str:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import os
-import threading
 import time
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -25,25 +23,23 @@ from typing import Any
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh import query
-from whoosh.collectors import UnlimitedCollector
 
 from . import deadline as deadlines
 from . import executor, lexicon, storage, trends
-from .columns import Columns, Filters, read_groups
+from .columns import Columns, Filters, shared_columns, shared_groups
 from .documents import Document
-from .duplicates import Groups, load_groups
+from .duplicates import Groups
 from .errors import DocumentNotFound, IndexDamaged, QueryError, QueryTooCostly
 from .facets import declared
 from .highlighting import Marker, Snippet
 from .narrowing import Selection, check_filters, select, year_facet
 from .plan import Node, cost, describe, make_plan
-from .postings import check_codec, forget_other_generations, frequency, length_bytes, read_field_stats
+from .postings import check_codec, forget_other_generations, length_bytes, read_field_stats
 from .querying import ParsedQuery, QueryReader
 from .ranking import Ranking
-from .results import ArchiveOverview, Hit, SearchResults, finite, stored_body, stored_tags, top_counts
+from .results import ArchiveOverview, Hit, SearchResults, finite, first_value, stored_body, stored_document, stored_tags, top_counts
 from .scoring import Weighting, key_terms
 from .settings import DEFAULT_LIMIT, MAX_LIMIT, WorkBudget
-from .speakers import Turn
 
 SORTS = ("relevance", "newest", "oldest")
 
@@ -236,7 +232,7 @@ class SearchIndex:
             return plan, executor.run(plan, self._searcher)
         # Every match, not Whoosh's top N: its collector prunes sub-matchers that can no longer
         # reach the top, and its count then misses their documents.
-        collector = _TimedCollector()
+        collector = deadlines.TimedCollector()
         self._searcher.search_with_collector(q, collector)
         found = sorted((docnum, score) for score, docnum in collector.results().top_n)
         return None, executor.Matches(np.array([d for d, _ in found], dtype=np.int64), np.array([s for _, s in found], dtype=np.float64))
@@ -332,7 +328,7 @@ class SearchIndex:
             title_matches=titles.spans(title) if titles is not None else [],
             doc_id=stored.get("doc_id"),
             speaker=snippet.speaker,
-            collection=_first(stored.get("collection")),
+            collection=first_value(stored.get("collection")),
             copies=self._copies(docnum),
             facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
         )
@@ -358,13 +354,13 @@ class SearchIndex:
         """Each document's date and categories, read once per generation and process (the
         threads of a server share them)."""
         if self._columns is None:
-            self._columns = _shared_columns(self.root / self.generation, self._searcher.reader())
+            self._columns = shared_columns(self.root / self.generation, self._searcher.reader())
         return self._columns
 
     def groups(self) -> Groups:
         """The generation's groups of copies (duplicates.py), read once per process."""
         if self._groups is None:
-            self._groups = _shared_groups(self.root / self.generation, self._searcher.reader())
+            self._groups = shared_groups(self.root / self.generation, self._searcher.reader())
         return self._groups
 
     def mark(self, text: str, query_text: str) -> list[list[int]]:
@@ -381,40 +377,14 @@ class SearchIndex:
         (`Kishda` -> `Kishida`), and a rare spelling by a far more common one (`Zelensky` ->
         `Zelenskyy`); None when there is nothing to change. A word an alias stands in for is
         known when the alias is in the archive (`DPRK`, with "North Korea" there: not `DARK`)."""
-        reader = self._searcher.reader()
-
-        def held(stemmed: str) -> bool:
-            return bool(frequency(reader, "body", stemmed) or frequency(reader, "title", stemmed))
-
-        def known(stemmed: str) -> bool:
-            return held(stemmed) or any(all(held(s) for s in other) for other in self.reader.alias_stems((stemmed,)))
-
-        def common(stemmed: str) -> bool:
-            return frequency(reader, "body", stemmed) + frequency(reader, "title", stemmed) >= 2 * lexicon.VARIANT_MIN_DOCUMENTS
-
-        return lexicon.suggest(text, self.lexicon, known, common)
+        return lexicon.suggest_in(self._searcher.reader(), text, self.lexicon, self.reader.alias_stems)
 
     # --- Documents -------------------------------------------------------------------------
 
     def document(self, path: str) -> Document:
         """One document as indexed, by its path; DocumentNotFound if the index lacks it."""
         docnum = self._docnum(path)
-        stored = self._searcher.stored_fields(docnum)
-        return Document(
-            path=stored["path"],
-            title=stored.get("title", ""),
-            date=stored.get("date"),
-            tags=stored_tags(stored),
-            source_url=stored.get("source_url"),
-            published_time=stored.get("published_time"),
-            modified_time=stored.get("modified_time"),
-            body=stored_body(stored),
-            doc_id=stored.get("doc_id"),
-            turns=[Turn(speaker, label, start, end, words) for speaker, label, start, words, end, *_ in stored.get("turns") or ()],
-            collection=_first(stored.get("collection")),
-            facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
-            copies=self._copies(docnum),
-        )
+        return stored_document(self._searcher.stored_fields(docnum), declared(self.schema), self._copies(docnum))
 
     def _docnum(self, path: str) -> int:
         if not isinstance(path, str) or not path or "\x00" in path:
@@ -449,71 +419,10 @@ class SearchIndex:
                 for rank, p in enumerate(order, start=1)]
 
     def overview(self) -> ArchiveOverview:
-        """What the archive holds: documents, date range, categories."""
-        columns = self.columns()
-        reader = self._searcher.reader()
-        live = np.flatnonzero(columns.live)
-        days = columns.day[live]
-        dated = live[days > 0]
-        first = columns.dates[int(dated[np.argmin(columns.day[dated])])] if len(dated) else None
-        last = columns.dates[int(dated[np.argmax(columns.day[dated])])] if len(dated) else None
-        return ArchiveOverview(
-            documents=len(live), first_date=first, last_date=last, tags=top_counts(columns.tag_counts(live)),
-            built=self.meta.get("built"),
-            collections=top_counts(columns.value_counts(live, "collection", reader)) if "collection" in self.schema else [],
-            facets=declared(self.schema),
-            duplicate_groups=len(self.groups().members),
-        )
+        """What the archive holds: documents, date range, categories, collections, facets."""
+        from .describe import overview
 
-
-_columns: dict[tuple, Columns] = {}
-_columns_lock = threading.Lock()
-
-
-def _shared_columns(folder: Path, reader) -> Columns:
-    """One Columns per generation and process, known by the folder's identity (a deleted and
-    rebuilt index reuses the names); the two most recent are kept."""
-    st = os.stat(folder)
-    key = (os.path.abspath(folder), st.st_dev, st.st_ino)
-    with _columns_lock:
-        found = _columns.get(key)
-        if found is None:
-            found = _columns[key] = Columns(reader)
-            while len(_columns) > 2:
-                del _columns[next(iter(_columns))]
-        return found
-
-
-_groups: dict[tuple, Groups] = {}
-
-
-def _shared_groups(folder: Path, reader) -> Groups:
-    """One Groups per generation and process, as the columns are: read from the file written
-    with the generation, or found from its columns when it has none."""
-    st = os.stat(folder)
-    key = (os.path.abspath(folder), st.st_dev, st.st_ino)
-    with _columns_lock:
-        found = _groups.get(key)
-        if found is None:
-            found = _groups[key] = load_groups(folder, reader.doc_count_all()) or read_groups(reader)
-            while len(_groups) > 2:
-                del _groups[next(iter(_groups))]
-        return found
-
-
-class _TimedCollector(UnlimitedCollector):
-    """Whoosh's collector of every match, checking the deadline as it goes."""
-
-    def collect(self, sub_docnum):
-        self._seen = getattr(self, "_seen", 0) + 1
-        if not self._seen & 1023:
-            deadlines.check()
-        return super().collect(sub_docnum)
-
-
-def _first(values) -> str | None:
-    """The one value of a single-valued value field (stored as a list)."""
-    return str(values[0]) if values else None
+        return overview(self)
 
 
 def _check_page(page: int, limit: int) -> None:

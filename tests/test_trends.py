@@ -169,7 +169,7 @@ def test_cli_prints_a_table(spread_index):
 
 
 def test_cli_bars_on_a_terminal():
-    from search.cli import _bar
+    from search.terminal import bar as _bar
 
     assert _bar(10, 10, 4) == "████"
     assert _bar(5, 10, 4) == "██  "

@@ -18,7 +18,7 @@ status 400 (bad parameters), 404 (unknown document) or 503 (no usable index).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from flask import (
     Blueprint,
@@ -51,179 +51,21 @@ from search.archive import path_problem
 from search.citations import citations
 from search.describe import Site, readable
 from search.facets import declared
-from search.narrowing import period_of
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
 from search.trends import BY, MAX_QUERIES
 
 from . import charts, feeds, formatting
+from .params import MAX_API_LIMIT, Params, text_param
 
 bp = Blueprint("web", __name__)
 
-PER_PAGE = 10  # the page's results; the API takes limit=1..MAX_API_LIMIT
-MAX_API_LIMIT = 100
-MAX_TAGS = 20
-MAX_PAGE_DIGITS = 12  # longer page numbers are beyond any archive's last page
 SORT_LABELS = {"relevance": "Relevance", "newest": "Newest first", "oldest": "Oldest first"}
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 control characters
 
 bp.add_app_template_filter(formatting.long_date, "long_date")
 bp.add_app_template_filter(formatting.pieces, "pieces")
 bp.add_app_template_filter(formatting.web_url, "web_url")
 bp.add_app_template_filter(formatting.host, "host")
-
-
-def _text(value: str | None) -> str:
-    """A parameter as text: control characters (NUL included) read as spaces, ends trimmed."""
-    return _CONTROL.sub(" ", value or "").strip()
-
-
-@dataclass
-class Params:
-    """The search parameters of a URL; every state of the page is one of these."""
-
-    q: str = ""
-    tags: list[str] = field(default_factory=list)
-    speakers: list[str] = field(default_factory=list)  # only these people's words (speaker=)
-    since: str = ""
-    until: str = ""
-    sort: str = "relevance"
-    page: int = 1
-    limit: int = PER_PAGE  # results a page: the API's `limit`, 1-100; the page keeps ten
-    explain: bool = False  # the API says how the query was read and each score made
-    exact: bool = False  # search the words as typed, never a correction
-    problem: str | None = None  # a parameter that cannot be read (the page number)
-    collections: list[str] = field(default_factory=list)  # only these collections (collection=)
-    facets: dict[str, list[str]] = field(default_factory=dict)  # declared facets' values (KEY=value)
-    keep_duplicates: bool = False  # every copy listed (duplicates=all), not each group once
-
-    @classmethod
-    def read(cls, args, facet_keys: list[str] | tuple[str, ...] = ()) -> "Params":
-        """Lenient about everything the engine checks itself (dates, sort, the query); a
-        repeated single-valued parameter counts once (the first). `facet_keys` are the index's
-        declared facets, each filtering as ?KEY=value."""
-        params = cls(
-            q=_text(args.get("q")),
-            tags=_values(args, "tag"),
-            speakers=_values(args, "speaker"),
-            since=_text(args.get("since")),
-            until=_text(args.get("until")),
-            sort=_text(args.get("sort")) or "relevance",
-            explain=_text(args.get("explain")).lower() in ("true", "1", "yes"),
-            exact=_text(args.get("exact")).lower() in ("true", "1", "yes"),
-            collections=_values(args, "collection"),
-            facets={key: found for key in facet_keys if (found := _values(args, key))},
-            keep_duplicates=_text(args.get("duplicates")).lower() == "all",
-        )
-        page = _text(args.get("page")) or "1"
-        digits = page.lstrip("0")
-        if not re.fullmatch(r"[0-9]+", page) or not digits:
-            params.problem = f"page must be a positive whole number, not {page[:30]!r}"
-        else:
-            params.page = int(digits) if len(digits) <= MAX_PAGE_DIGITS else 10**MAX_PAGE_DIGITS
-        return params
-
-    def search(self, ix: SearchIndex):
-        """The search, with its facets and its matches over time; without words but with a
-        category or a date, every document within them, newest first (browsing)."""
-        if len(self.q) > MAX_QUERY_CHARS:
-            raise QueryError(f"the query is too long ({len(self.q):,} characters; the limit is {MAX_QUERY_CHARS:,})")
-        if self.browsing:
-            return ix.browse(tags=self.tags, since=self.since or None, until=self.until or None, page=self.page,
-                             limit=self.limit, facets=True, timeline=True, collections=self.collections,
-                             filters=self.facets, keep_duplicates=self.keep_duplicates)
-        return ix.search(
-            self.q, tags=self.tags, since=self.since or None, until=self.until or None,
-            sort=self.sort, page=self.page, limit=self.limit, facets=True, explain=self.explain, exact=self.exact,
-            speakers=self.speakers, collections=self.collections, filters=self.facets, keep_duplicates=self.keep_duplicates,
-            timeline=True,
-        )
-
-    @property
-    def browsing(self) -> bool:
-        """No words, but a category, a collection, a facet's value or dates: a list of
-        documents (a speaker alone is a search of what they said)."""
-        return not self.q and self.filtered and not self.speakers
-
-    def bar_url(self, since: str, until: str) -> str:
-        """This search narrowed to a period (within its own dates): a bar of its chart."""
-        return self.url(since=max(since, self.since) if self.since else since, until=min(until, self.until) if self.until else until)
-
-    def args(self, **changes) -> dict:
-        """The query-string arguments, defaults left out, with `changes` applied."""
-        values = {"q": self.q, "tag": self.tags, "speaker": self.speakers, "collection": self.collections, **self.facets,
-                  "since": self.since, "until": self.until, "sort": self.sort, "page": self.page,
-                  "exact": "1" if self.exact else "", "duplicates": "all" if self.keep_duplicates else ""}
-        values.update(changes)
-        if values["sort"] == "relevance":
-            del values["sort"]
-        if values["page"] == 1:
-            del values["page"]
-        return {k: v for k, v in values.items() if v not in (None, "", [])}
-
-    def feed_url(self) -> str:
-        """The Atom feed of this search's newest matches (its words and filters, not its page
-        or order)."""
-        return url_for("web.feed", **self.args(page=1, sort="relevance"))
-
-    def url(self, **changes) -> str:
-        """This search with some parameters changed; a change of filter goes back to page 1."""
-        if "page" not in changes:
-            changes["page"] = 1
-        return url_for("web.search", **self.args(**changes))
-
-    @property
-    def year(self) -> str | None:
-        """The year ("2024") or decade ("1860s") whose whole span since/until select, if they do."""
-        for value in (self.since[:4], self.since[:3] + "0s"):
-            if period_of(value) == (self.since, self.until):
-                return value
-        return None
-
-    def period_url(self, value: str) -> str:
-        """This search narrowed to a year facet's year or decade, or back to every date when
-        it is the one chosen."""
-        if self.year == value:
-            return self.url(since="", until="")
-        since, until = period_of(value) or ("", "")
-        return self.url(since=since, until=until)
-
-    def toggled_value(self, key: str, value: str) -> list[str]:
-        """A collection's (key "collection") or a declared facet's values with `value` taken
-        out, or put in."""
-        return _toggled(self.collections if key == "collection" else self.facets.get(key, []), value)
-
-    def chosen(self, key: str) -> list[str]:
-        return self.collections if key == "collection" else self.facets.get(key, [])
-
-    def toggled(self, tag: str) -> list[str]:
-        return _toggled(self.tags, tag)
-
-    def toggled_speaker(self, name: str) -> list[str]:
-        return _toggled(self.speakers, name)
-
-    @property
-    def filtered(self) -> bool:
-        return bool(self.tags or self.speakers or self.since or self.until or self.collections or self.facets)
-
-    def unfiltered(self) -> dict:
-        """The changes that clear every filter."""
-        return {"tag": [], "speaker": [], "collection": [], "since": "", "until": "", **{k: [] for k in self.facets}}
-
-
-def _values(args, name: str) -> list[str]:
-    """A repeatable parameter's values, each once, at most MAX_TAGS of them."""
-    values: list[str] = []
-    for value in args.getlist(name):
-        value = _text(value)
-        if value and value not in values and len(values) < MAX_TAGS:
-            values.append(value)
-    return values
-
-
-def _toggled(values: list[str], value: str) -> list[str]:
-    """The values with `value` taken out, or put in (a facet link)."""
-    return [v for v in values if v != value] if value in values else values + [value]
 
 
 def _index() -> SearchIndex:
@@ -318,7 +160,7 @@ def document(path: str):
     ix = _index()
     doc = ix.document(path)
     similar = ix.similar(path, limit=5)
-    q = _text(request.args.get("q"))
+    q = text_param(request.args.get("q"))
     if len(q) > MAX_QUERY_CHARS:  # a query the search page would refuse marks nothing
         q = ""
     body_marks = ix.mark(doc.body, q) if q else []
@@ -355,7 +197,7 @@ def export():
     The headers say how many there are and whether the export stops short."""
     ix = _index()
     params = Params.read(request.args, declared(ix.schema))
-    format_ = _text(request.args.get("format")) or "csv"
+    format_ = text_param(request.args.get("format")) or "csv"
     try:
         if params.problem:
             raise QueryError(params.problem)
@@ -380,15 +222,15 @@ def export():
 def _trend_args(args) -> tuple[list[str], str | None, bool]:
     """The searches of a trend (blank ones left out), its period and per=1000; QueryError for
     more than four searches, or a value that is not one."""
-    queries = [q for q in (_text(v) for v in args.getlist("q")) if q]
+    queries = [q for q in (text_param(v) for v in args.getlist("q")) if q]
     if len(queries) > MAX_QUERIES:
         raise QueryError(f"a chart compares at most {MAX_QUERIES} searches, not {len(queries)}")
     if any(len(q) > MAX_QUERY_CHARS for q in queries):
         raise QueryError(f"a query is too long (the limit is {MAX_QUERY_CHARS:,} characters)")
-    by = _text(args.get("by")) or None
+    by = text_param(args.get("by")) or None
     if by is not None and by not in BY:
         raise QueryError(f"by must be one of: {', '.join(BY)}, not {by[:30]!r}")
-    per = _text(args.get("per"))
+    per = text_param(args.get("per"))
     if per not in ("", "1000"):
         raise QueryError(f"per must be 1000 (matches per 1,000 documents of each period), not {per[:30]!r}")
     return queries, by, per == "1000"
@@ -401,7 +243,7 @@ def _trend_args(args) -> tuple[list[str], str | None, bool]:
 def api_search():
     ix = _index()
     params = Params.read(request.args, declared(ix.schema))
-    limit = _text(request.args.get("limit"))
+    limit = text_param(request.args.get("limit"))
     if limit and not params.problem:
         if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= MAX_API_LIMIT:
             params.problem = f"limit must be a whole number from 1 to {MAX_API_LIMIT}, not {limit[:30]!r}"
