@@ -244,8 +244,9 @@ def stats_command(index_dir, top, json_):
 @_index_option
 @click.option("--cite", type=click.Choice(["chicago", "apa", "bibtex"]), is_flag=False, flag_value="chicago",
               help="Print a citation instead (Chicago when no style is named), accessed today.")
+@_config_option
 @_json_option
-def show_command(path, index_dir, cite, json_):
+def show_command(path, index_dir, cite, config_file, json_):
     """Print one document, by its path in the archive, as it was indexed (or cite it:
     search show PATH --cite apa; the issuing office is search.toml's [site] office)."""
     from .searching import open_index
@@ -255,7 +256,7 @@ def show_command(path, index_dir, cite, json_):
     if cite:
         from .citations import cite as citation
 
-        click.echo(terminal.shown(citation(document, cite, _config(None, _index_path(index_dir)).office)))
+        click.echo(terminal.shown(citation(document, cite, _config(config_file, _index_path(index_dir)).office)))
         return
     if json_:
         from .serialize import to_dict

@@ -8,7 +8,6 @@ total, its facets and its pages cost no second query.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import numpy as np
 
 from .duplicates import Groups, find_groups, load_groups
 from .speakers import REPORTER
+from .storage import PerGeneration
 
 
 @dataclass(frozen=True)
@@ -172,36 +172,16 @@ def _set_counts(numbers: np.ndarray, sets: list[tuple[str, ...]]) -> Counter:
     return found
 
 
-_columns: dict[tuple, Columns] = {}
-_columns_lock = threading.Lock()
+_columns: PerGeneration[Columns] = PerGeneration()
+_groups: PerGeneration[Groups] = PerGeneration()
 
 
 def shared_columns(folder: Path, reader) -> Columns:
-    """One Columns per generation and process, known by the folder's identity (a deleted and
-    rebuilt index reuses the names); the two most recent are kept."""
-    st = os.stat(folder)
-    key = (os.path.abspath(folder), st.st_dev, st.st_ino)
-    with _columns_lock:
-        found = _columns.get(key)
-        if found is None:
-            found = _columns[key] = Columns(reader)
-            while len(_columns) > 2:
-                del _columns[next(iter(_columns))]
-        return found
-
-
-_groups: dict[tuple, Groups] = {}
+    """One Columns per generation and process (storage.PerGeneration)."""
+    return _columns.get(folder, lambda: Columns(reader))
 
 
 def shared_groups(folder: Path, reader) -> Groups:
     """One Groups per generation and process, as the columns are: read from the file written
     with the generation, or found from its columns when it has none."""
-    st = os.stat(folder)
-    key = (os.path.abspath(folder), st.st_dev, st.st_ino)
-    with _columns_lock:
-        found = _groups.get(key)
-        if found is None:
-            found = _groups[key] = load_groups(folder, reader.doc_count_all()) or read_groups(reader)
-            while len(_groups) > 2:
-                del _groups[next(iter(_groups))]
-        return found
+    return _groups.get(folder, lambda: load_groups(folder, reader.doc_count_all()) or read_groups(reader))

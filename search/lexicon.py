@@ -8,7 +8,6 @@ lexicon per generation, the two most recent kept.
 
 from __future__ import annotations
 
-import os
 import threading
 import unicodedata
 from bisect import bisect_left
@@ -21,6 +20,7 @@ from whoosh.spelling import ListCorrector
 from whoosh.support.levenshtein import damerau_levenshtein
 
 from .analysis import TOKEN_RE, is_stop, normalize, stem
+from .storage import PerGeneration
 
 WORDS = "words.tsv"
 OPERATORS = ("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE")  # Whoosh's, in capitals: never "corrected"
@@ -133,27 +133,17 @@ def _letters(word: str) -> np.ndarray:
     return np.array(counts + [len(word) - sum(counts)], dtype=np.int16)
 
 
-_lexicons: dict[tuple, Lexicon] = {}
-_lexicons_lock = threading.Lock()
+_lexicons: PerGeneration[Lexicon] = PerGeneration()
 
 
 def shared_lexicon(folder: Path) -> Lexicon:
     """One Lexicon (7 MB for the full archive, once loaded) per generation and process, shared
-    by its threads: it is only read. It is known by the file's identity, not only its path (a
-    deleted and rebuilt index reuses the names); the two most recent are kept."""
+    by its threads: it is only read (storage.PerGeneration)."""
     path = Path(folder) / WORDS
     try:
-        st = os.stat(path)
-        key = (os.fspath(path), st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+        return _lexicons.get(path, lambda: Lexicon(path))
     except OSError:
         return Lexicon(path)  # none to share: it reads as empty
-    with _lexicons_lock:
-        lexicon = _lexicons.get(key)
-        if lexicon is None:
-            lexicon = _lexicons[key] = Lexicon(path)
-            while len(_lexicons) > 2:
-                del _lexicons[next(iter(_lexicons))]
-        return lexicon
 
 
 # --- Spelling --------------------------------------------------------------------------------

@@ -27,15 +27,19 @@ import json
 import os
 import re
 import shutil
+import stat
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .errors import IndexBusy, IndexDamaged, IndexIncompatible, IndexNotFound, IndexWriteError, SearchError
 from .schema import INDEX_FORMAT
 
+T = TypeVar("T")
 CURRENT = "CURRENT"
 LOCK = "LOCK"
 META = "meta.json"
@@ -336,3 +340,25 @@ def _reason(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return "permission denied (read-only folder?)"
     return exc.strerror or str(exc)
+
+
+class PerGeneration(Generic[T]):
+    """What a process keeps of a generation (its columns, its groups of copies, its word list),
+    shared by its threads: made once, under a lock, and known by the identity of the file or
+    folder it came from, not only its path (a deleted and rebuilt index reuses the names). The
+    two most recent are kept: the current generation and the one a reader may still have open."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, make: Callable[[], T]) -> T:
+        st = os.stat(path)
+        key = (os.path.abspath(path), st.st_dev, st.st_ino, st.st_mtime_ns if not stat.S_ISDIR(st.st_mode) else 0, st.st_size)
+        with self._lock:
+            found = self._kept.get(key)
+            if found is None:
+                found = self._kept[key] = make()
+                while len(self._kept) > 2:
+                    del self._kept[next(iter(self._kept))]
+            return found

@@ -48,7 +48,8 @@ class Series:
     """One search's trend: a point per period of the shared axis."""
 
     query: str
-    total: int  # the sum of the counts: the dated matches (a group of copies filed in two periods counts in each)
+    total: int  # the dated matches, each group of copies once, as the search's total counts them (a group filed
+    # in two periods counts in each period's point, as the search restricted to it does: the points may add up to more)
     undated: int  # matches left out for having no date
     points: list[Point]
 
@@ -112,7 +113,8 @@ def build(queries: Sequence[str], matched: Sequence[np.ndarray], columns: Column
             Point(label, since, until, int(c), int(n), round(1000 * int(c) / int(n), 2) if n else 0.0)
             for (label, since, until), c, n in zip(periods, counts, documents)
         ]
-        series.append(Series(query, int(counts.sum()), len(np.unique(of[all_days == 0])), points))
+        total = len(np.unique(of[all_days > 0])) if group is not None else int(counts.sum())
+        series.append(Series(query, total, len(np.unique(of[all_days == 0])), points))
     return Trend(by, series)
 
 

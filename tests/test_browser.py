@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -14,7 +12,7 @@ import pytest
 
 from search import build_index
 
-from .conftest import serve_process, write_doc, write_small_archive
+from .conftest import CHROMIUM, DESKTOP, serve_process, write_doc, write_small_archive
 from .test_web import HOSTILE_BODY, HOSTILE_TITLE, write_budget_archive
 
 pytestmark = pytest.mark.browser
@@ -24,7 +22,6 @@ try:
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 if sync_playwright is None or CHROMIUM is None:
     pytest.skip(
         "the browser tests need playwright (pip install '.[test]') and a chromium binary (apt-get install chromium); "
@@ -32,14 +29,9 @@ if sync_playwright is None or CHROMIUM is None:
         allow_module_level=True,
     )
 
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 HOSTILE = "statements-releases/2024-08/2024-08-01-hostile.md"
 HOSTILE_NEIGHBOUR = "statements-releases/2024-08/2024-08-02-sanctions-neighbour.md"
 LONG = "speeches-remarks/2024-05/2024-05-05-long-remarks.md"
-DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 812}
 
 
@@ -69,25 +61,6 @@ def server(archive_index, tmp_path_factory):
     """The real `search serve` on a free loopback port; yields its base URL and log."""
     with serve_process(archive_index, tmp_path_factory.mktemp("serve")) as running:
         yield {"url": running.url, "log": running.log}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.errors = []
-    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    context.close()
 
 
 def results(page) -> list[tuple[str, int]]:

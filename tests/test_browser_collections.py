@@ -12,7 +12,7 @@ from search import build_index
 from search.sources import Source
 
 from .conftest import serve_process, write_newer_briefings, write_speeches
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, DESKTOP, params, results, sync_playwright
+from .test_browser import params, results
 
 pytestmark = pytest.mark.browser
 
@@ -30,24 +30,6 @@ def two_index(tmp_path_factory) -> Path:
 def site(two_index, tmp_path_factory):
     with serve_process(two_index, tmp_path_factory.mktemp("serve")) as running:
         yield running.url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda e: page.errors.append(str(e)))
-    yield page
-    context.close()
 
 
 def facet(page, key: str, name: str):

@@ -131,7 +131,8 @@ def test_the_readme_pastes_runs_of_the_commands():
 def test_each_pasted_run_is_what_the_command_prints(archive_index, command, stdin, expected):
     """Each line as pasted (of a line ending in `...`, only its start, and the output may go
     on after it; a line of `...` ends the comparison), times and scores aside."""
-    argv = [str(archive_index) if word == "/tmp/wh-index" else word for word in shlex.split(command)[1:]]
+    places = {"/tmp/wh-index": str(archive_index), "search.toml": str(REPO / "search.toml")}  # the repository's own
+    argv = [places.get(word, word) for word in shlex.split(command)[1:]]
     result = CliRunner().invoke(cli, argv, input=stdin, env={"NO_COLOR": "1"})
     assert result.exit_code == 0, result.output
     actual = result.output.rstrip("\n").split("\n")

@@ -165,7 +165,7 @@ def document(path: str):
         q = ""
     body_marks = ix.mark(doc.body, q) if q else []
     return render_template(
-        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks), cite=citations(doc, _site(ix).office),
+        "document.html", doc=doc, similar=similar, q=q, params=Params(q=q), marks=len(body_marks), cite=citations(doc, current_app.extensions["search.sites"].config.office),
         title=formatting.pieces(doc.title, ix.mark(doc.title, q) if q else []),
         sections=formatting.sections(doc.body, body_marks, doc.turns),
     )
