@@ -356,7 +356,7 @@ def test_no_text_runs_as_script_on_any_page(hostile_index, tmp_path):
     """The hostile documents on the search results, the document page and more-like-this, and
     hostile text in every parameter a page shows again: the query, a suggestion, the filters,
     a date that is not one, the document path of a 404."""
-    from .test_browser import CHROMIUM_ARGS
+    from .conftest import CHROMIUM_ARGS
 
     q = urllib.parse.quote
     pages = [
