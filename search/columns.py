@@ -64,8 +64,7 @@ class Columns:
         # does not), under a lock, with that search's reader of this generation.
         self._sets: dict[str, tuple[np.ndarray, list[tuple[str, ...]]]] = {}
         self._lock = threading.Lock()
-        self.live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() \
-            else np.ones(size, bool)
+        self.live = live_documents(reader)
 
     def tags(self, docnum: int) -> list[str]:
         return list(self.tag_sets[self.tag_set[docnum]])
@@ -139,12 +138,17 @@ def read_groups(reader) -> Groups:
     """The groups of copies among an index's live documents, from the digest and URL columns
     (duplicates.py): found as a generation is built, and written beside it."""
     size = reader.doc_count_all()
-    live = np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() else np.ones(size, bool)
 
     def column(name: str) -> list:
         return list(reader.column_reader(name)) if reader.has_column(name) else [b""] * size
 
-    return find_groups(column("digest"), column("source_url"), live)
+    return find_groups(column("digest"), column("source_url"), live_documents(reader))
+
+
+def live_documents(reader) -> np.ndarray:
+    """Which of an index's documents are not deleted, by document number."""
+    size = reader.doc_count_all()
+    return np.array([not reader.is_deleted(d) for d in range(size)], bool) if reader.has_deletions() else np.ones(size, bool)
 
 
 def _value_sets(reader, fieldname: str, leave_out: str | None = None) -> tuple[np.ndarray, list[tuple[str, ...]]]:

@@ -16,7 +16,6 @@ import numpy as np
 from .analysis import is_stop, text_analyzer
 from .config import SiteConfig
 from .errors import SearchError
-from .facets import declared
 from .postings import frequency
 from .results import ArchiveOverview, top_counts
 
@@ -58,7 +57,7 @@ def overview(ix) -> ArchiveOverview:
         documents=len(live), first_date=first, last_date=last, tags=top_counts(columns.tag_counts(live)),
         built=ix.meta.get("built"),
         collections=top_counts(columns.value_counts(live, "collection", reader)) if "collection" in ix.schema else [],
-        facets=declared(ix.schema),
+        facets=ix.facet_keys,
         duplicate_groups=len(ix.groups().members),
     )
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from .analysis import STOP_WORDS
 from .errors import SearchError
-from .facets import declared
 from .speakers import REPORTER
 
 BULK_FILE_BYTES = 50 * 1024 * 1024
@@ -77,7 +76,7 @@ def export_opensearch(ix, folder: Path, index_name: str = "archive") -> ExportRe
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("documents-*.ndjson"):
             old.unlink()
-        facets = declared(ix.schema)
+        facets = ix.facet_keys
         (folder / "index.json").write_text(json.dumps(index_definition(facets), indent=2) + "\n", encoding="utf-8")
         report = ExportReport(str(folder), index_name, 0)
         searcher = ix.searcher

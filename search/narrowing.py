@@ -39,6 +39,12 @@ class Selection:
     unfolded: executor.Matches | None = None  # the matches before copies were folded (a trend counts
     group: np.ndarray | None = None  # each group once in every period): and each document's group
 
+    @property
+    def counted(self) -> executor.Matches:
+        """What a trend counts by period: the matches before folding when copies were folded
+        (with `group`, each group once a period), else the matches."""
+        return self.unfolded if self.unfolded is not None else self.matches
+
 
 def check_filters(reader, tags, since: str | None, until: str | None, collections, facets) -> tuple[Filters, list[str]]:
     """A search's filters, with hints for values no document has (the search finds nothing
@@ -103,12 +109,16 @@ def select(columns: Callable[[], Columns], matches: executor.Matches, wanted: Fi
 
     if facets:
         read = columns()
-        chosen.counts["tags"] = read.tag_counts(kept("tags"))
-        chosen.counts["years"] = read.year_counts(kept("date"))
-        everything = kept()
+        everything = kept()  # a dimension whose filter is off counts these: filtered and folded once
+
+        def without(name: str) -> np.ndarray:
+            return kept(name) if name in masks else everything
+
+        chosen.counts["tags"] = read.tag_counts(without("tags"))
+        chosen.counts["years"] = read.year_counts(without("date"))
         for fieldname in ("speaker", "collection", *declared(reader.schema)):
             if fieldname in reader.schema:
-                chosen.counts[fieldname] = read.value_counts(kept(fieldname) if fieldname in masks else everything, fieldname, reader)
+                chosen.counts[fieldname] = read.value_counts(without(fieldname), fieldname, reader)
     if masks:
         keep = np.logical_and.reduce(list(masks.values()))
         matches = executor.Matches(matches.docnums[keep], matches.scores[keep])

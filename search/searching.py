@@ -78,6 +78,7 @@ class SearchIndex:
         self.meta = generation.meta
         self._searcher = searcher
         self.schema = ix.schema
+        self.facet_keys = declared(ix.schema)  # the declared facets (search index --facet)
         self.lexicon = lexicon.shared_lexicon(generation.path)
         self.reader = QueryReader(self.schema, self.lexicon, self.budget, self.ranking)
         self._columns: Columns | None = None
@@ -205,7 +206,7 @@ class SearchIndex:
         with deadline.admitted(costly) if deadline is not None else contextlib.nullcontext():  # as search() is
             chosen = [self._select(p, wanted, "relevance", False) for p, _ in read]
         group = next((c.group for c in chosen if c.group is not None), None)  # when the archive has copies
-        matched = [(c.unfolded if c.unfolded is not None else c.matches).docnums for c in chosen]
+        matched = [c.counted.docnums for c in chosen]
         return trends.build(texts, matched, self.columns(), by, group)
 
     def _read(self, text: str, speakers: list[str] | tuple[str, ...] = ()) -> tuple[ParsedQuery, int]:
@@ -267,13 +268,12 @@ class SearchIndex:
             years=year_facet(counts["years"], wanted) if facets else None,
             speakers=top_counts(counts.get("speaker", Counter())) if facets else None,
             collections=top_counts(counts["collection"]) if facets and "collection" in counts else None,
-            facets={k: top_counts(counts[k]) for k in declared(self.schema)} if facets else None,
+            facets={k: top_counts(counts[k]) for k in self.facet_keys} if facets else None,
             folded=chosen.folded,
             reading=((describe(plan) if plan is not None else [str(parsed.query)]) + _left_out(parsed))
             if explain and parsed is not None else None,
             note=chosen.note,
-            timeline=trends.build([parsed.text if parsed is not None else ""],
-                                  [(chosen.unfolded if chosen.unfolded is not None else matches).docnums],
+            timeline=trends.build([parsed.text if parsed is not None else ""], [chosen.counted.docnums],
                                   self.columns(), group=chosen.group) if timeline else None,
         )
 
@@ -330,7 +330,7 @@ class SearchIndex:
             speaker=snippet.speaker,
             collection=first_value(stored.get("collection")),
             copies=self._copies(docnum),
-            facets={k: list(stored.get(k) or ()) for k in declared(self.schema)},
+            facets={k: list(stored.get(k) or ()) for k in self.facet_keys},
         )
 
     def _copies(self, docnum: int) -> list[str]:
@@ -384,7 +384,7 @@ class SearchIndex:
     def document(self, path: str) -> Document:
         """One document as indexed, by its path; DocumentNotFound if the index lacks it."""
         docnum = self._docnum(path)
-        return stored_document(self._searcher.stored_fields(docnum), declared(self.schema), self._copies(docnum))
+        return stored_document(self._searcher.stored_fields(docnum), self.facet_keys, self._copies(docnum))
 
     def _docnum(self, path: str) -> int:
         if not isinstance(path, str) or not path or "\x00" in path:

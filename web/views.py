@@ -50,7 +50,6 @@ from search import download as exporting
 from search.archive import path_problem
 from search.citations import citations
 from search.describe import Site, readable
-from search.facets import declared
 from search.searching import SORTS
 from search.settings import MAX_QUERY_CHARS
 from search.trends import BY, MAX_QUERIES
@@ -70,6 +69,12 @@ bp.add_app_template_filter(formatting.host, "host")
 
 def _index() -> SearchIndex:
     return current_app.extensions["search"].get()
+
+
+def _searched() -> tuple[SearchIndex, Params]:
+    """The index and this request's search parameters (its declared facets filter as ?KEY=value)."""
+    ix = _index()
+    return ix, Params.read(request.args, ix.facet_keys)
 
 
 def _site(ix: SearchIndex | None) -> Site:
@@ -102,8 +107,7 @@ def collection_name(name: str) -> str:
 
 @bp.get("/")
 def search():
-    ix = _index()
-    params = Params.read(request.args, declared(ix.schema))
+    ix, params = _searched()
     if not params.q and not params.filtered:
         overview, whole = ix.overview(), ix.trends([""])  # the archive by month, year or decade
         years = ix.trends([""], by="decade" if whole.by == "decade" else "year").series[0].points
@@ -134,8 +138,7 @@ def search():
 @bp.get("/feed")
 def feed():
     """An Atom feed of the search's newest matches (`feeds.py`), for a feed reader to follow."""
-    ix = _index()
-    params = Params.read(request.args, declared(ix.schema))
+    ix, params = _searched()
     problem = params.problem or ("" if params.q else "a feed follows a search: give its words, as in /feed?q=Ukraine")
     if not problem:
         params = replace(params, sort="newest", page=1, limit=feeds.FEED_ENTRIES)
@@ -174,8 +177,7 @@ def document(path: str):
 @bp.get("/trends")
 def trends():
     """Up to four searches' matches over time on one chart, as counts or per 1,000 documents."""
-    ix = _index()
-    params = Params.read(request.args, declared(ix.schema))
+    ix, params = _searched()
     queries, by, per = [], None, False
     try:
         queries, by, per = _trend_args(request.args)
@@ -195,8 +197,7 @@ def trends():
 def export():
     """Every match of a search (at most EXPORT_CAP) as CSV or JSON lines: `search/download.py`.
     The headers say how many there are and whether the export stops short."""
-    ix = _index()
-    params = Params.read(request.args, declared(ix.schema))
+    ix, params = _searched()
     format_ = text_param(request.args.get("format")) or "csv"
     try:
         if params.problem:
@@ -241,8 +242,7 @@ def _trend_args(args) -> tuple[list[str], str | None, bool]:
 
 @bp.get("/api/search")
 def api_search():
-    ix = _index()
-    params = Params.read(request.args, declared(ix.schema))
+    ix, params = _searched()
     limit = text_param(request.args.get("limit"))
     if limit and not params.problem:
         if not re.fullmatch(r"[0-9]{1,3}", limit) or not 1 <= int(limit) <= MAX_API_LIMIT:
@@ -275,8 +275,7 @@ def api_overview():
 @bp.get("/api/trends")
 def api_trends():
     """The JSON twin of /trends: for each search, its periods and counts (and per 1,000)."""
-    ix = _index()
-    params = Params.read(request.args, declared(ix.schema))
+    ix, params = _searched()
     try:
         queries, by, _ = _trend_args(request.args)
     except QueryError as exc:
